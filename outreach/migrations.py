@@ -1,0 +1,316 @@
+"""The schema, only through sqlite-utils Migrations: one function per change, never edited once shipped.
+
+Sections below belong to areas of the product; add a new function at the end of
+your area's section (a new migration), never change one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("outreach")
+
+
+def apply(db: Database) -> None:
+    """Bring a database up to date."""
+    migrations.apply(db)
+
+
+# --- core: accounts, devices, reference data, audit ---------------------------------
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "email": str,
+            "display_name": str,
+            "role": str,
+            "password_hash": str,
+            "active": int,
+            "session_epoch": int,
+            "locale": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"email", "display_name", "role", "password_hash"},
+        defaults={"active": 1, "session_epoch": 0},
+    )
+    db["users"].create_index(["email"], unique=True)
+    db["devices"].create(
+        {"id": str, "user_id": int, "first_seen": str, "last_seen": str, "app_version": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["devices"].create_index(["user_id"])
+    for table in ("zones", "tools", "categories"):
+        db[table].create(
+            {"code": str, "label_fr": str, "label_en": str, "sort": int, "active": int},
+            pk="code",
+            not_null={"label_fr", "label_en"},
+            defaults={"sort": 0, "active": 1},
+        )
+    db["zones"].add_column("lat", float)
+    db["zones"].add_column("lon", float)
+    db["consent_texts"].create(
+        {"version": str, "text_fr": str, "text_en": str, "created_at": str, "active": int},
+        pk="version",
+        not_null={"text_fr", "text_en"},
+        defaults={"active": 0},
+    )
+    db["audit_log"].create(
+        {"id": int, "at": str, "user_id": int, "action": str, "target_type": str, "target_id": str, "detail": str},
+        pk="id",
+        not_null={"at", "action"},
+    )
+    db["audit_log"].create_index(["at"])
+    db["api_keys"].create(
+        {"id": int, "name": str, "key_hash": str, "created_at": str, "active": int},
+        pk="id",
+        not_null={"name", "key_hash"},
+        defaults={"active": 1},
+    )
+    db["api_keys"].create_index(["key_hash"], unique=True)
+    # One-time links (invitations, password resets): a used token id is stored here.
+    db["used_tokens"].create({"jti": str, "used_at": str}, pk="jti")
+
+
+# --- field: sync, encounters, outings, contacts (issue 3) -----------------------------
+
+
+@migrations()
+def m010_field(db: Database) -> None:
+    # Every stored version of every synced entry: the audit trail of sync. The unique
+    # (entry_id, version) key is what makes a replay harmless.
+    db["entry_versions"].create(
+        {
+            "id": int,
+            "entry_id": str,
+            "kind": str,
+            "version": int,
+            "hash": str,
+            "data": str,
+            "user_id": int,
+            "device_id": str,
+            "created_at": str,
+            "received_at": str,
+        },
+        pk="id",
+        not_null={"entry_id", "kind", "version", "hash", "data", "received_at"},
+    )
+    db["entry_versions"].create_index(["entry_id", "version"], unique=True)
+    db["outings"].create(
+        {
+            "id": str,
+            "version": int,
+            "hash": str,
+            "zone": str,
+            "format": str,
+            "status": str,  # planned | started | ended
+            "planned_date": str,
+            "started_at": str,
+            "ended_at": str,
+            "debrief": str,
+            "created_by": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"format", "status"},
+        defaults={"version": 0, "debrief": ""},
+        foreign_keys=[("created_by", "users", "id")],
+    )
+    db["outings"].create_index(["planned_date"])
+    db["outings"].create_index(["started_at"])
+    db["outings"].create_index(["zone"])
+    db["outing_members"].create(
+        {"outing_id": str, "user_id": int},
+        pk=("outing_id", "user_id"),
+        foreign_keys=[("outing_id", "outings", "id"), ("user_id", "users", "id")],
+    )
+    db["outing_members"].create_index(["user_id"])
+    db["outing_tallies"].create(
+        {"outing_id": str, "tool": str, "count": int},
+        pk=("outing_id", "tool"),
+        not_null={"count"},
+        foreign_keys=[("outing_id", "outings", "id")],
+    )
+    db["encounters"].create(
+        {
+            "id": str,
+            "version": int,
+            "hash": str,
+            "user_id": int,
+            "device_id": str,
+            "outing_id": str,
+            "occurred_at": str,  # UTC, ISO 8601
+            "place_type": str,
+            "zone": str,
+            "lat": float,  # rounded to about 100 m
+            "lon": float,
+            "accuracy_m": int,
+            "people_count": int,
+            "outcome": str,
+            "interest": str,
+            "age_band": str,
+            "language": str,
+            "note": str,
+            "created_at": str,
+            "received_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"version", "hash", "occurred_at", "place_type", "people_count", "outcome", "interest"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["encounters"].create_index(["occurred_at"])
+    db["encounters"].create_index(["zone", "occurred_at"])
+    db["encounters"].create_index(["user_id", "occurred_at"])
+    db["encounters"].create_index(["outing_id"])
+    db["encounter_tools"].create(
+        {"encounter_id": str, "tool": str},
+        pk=("encounter_id", "tool"),
+        foreign_keys=[("encounter_id", "encounters", "id")],
+    )
+    db["encounter_tools"].create_index(["tool"])
+    # Follow-up contacts live apart from encounters, only with consent, and expire.
+    db["contacts"].create(
+        {
+            "id": str,
+            "encounter_id": str,
+            "user_id": int,
+            "channel": str,
+            "contact": str,
+            "name": str,
+            "purposes": str,  # JSON list of tool codes
+            "consent_text_version": str,
+            "consented_at": str,
+            "expires_at": str,
+            "done_at": str,
+            "done_by": int,
+        },
+        pk="id",
+        not_null={"channel", "contact", "consent_text_version", "consented_at", "expires_at"},
+    )
+    db["contacts"].create_index(["encounter_id"], unique=True)
+    db["contacts"].create_index(["expires_at"])
+
+
+# --- worksites: reports, photos, Open311 (issue 4) ------------------------------------
+
+
+@migrations()
+def m020_reports(db: Database) -> None:
+    db["attachments"].create(
+        {
+            "sha256": str,
+            "media_type": str,
+            "size": int,
+            "width": int,
+            "height": int,
+            "path": str,
+            "thumb_path": str,
+            "created_at": str,
+        },
+        pk="sha256",
+        not_null={"media_type", "size", "path"},
+    )
+    db["reports"].create(
+        {
+            "id": str,
+            "version": int,
+            "hash": str,
+            "source": str,  # resident | field | open311
+            "user_id": int,
+            "device_id": str,
+            "encounter_id": str,
+            "title": str,
+            "description": str,
+            "category": str,
+            "lat": float,
+            "lon": float,
+            "accuracy_m": int,
+            "address": str,
+            "where_detail": str,
+            "zone": str,
+            "wants_to_help": int,
+            "status": str,
+            "scheduled_for": str,
+            "public_reply": str,
+            "decline_reason": str,
+            "duplicate_of": str,
+            "me_too_count": int,
+            "created_at": str,
+            "received_at": str,
+            "updated_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        not_null={"title", "category", "status", "source"},
+        defaults={"wants_to_help": 0, "me_too_count": 0, "description": "", "version": 1},
+    )
+    db["reports"].create_index(["status", "received_at"])
+    db["reports"].create_index(["category", "status"])
+    db["reports"].create_index(["zone", "status"])
+    db["reports"].create_index(["received_at"])
+    # The reporter's contact is kept apart so that it is never selected by accident
+    # and can be purged on its own.
+    db["report_contacts"].create(
+        {
+            "report_id": str,
+            "name": str,
+            "email": str,
+            "phone": str,
+            "consent_text_version": str,
+            "consented_at": str,
+        },
+        pk="report_id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_contacts"].create_index(["email"])
+    db["report_contacts"].create_index(["phone"])
+    db["report_photos"].create(
+        {"report_id": str, "sha256": str, "position": int},
+        pk=("report_id", "sha256"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_photos"].create_index(["sha256"])
+    # History of a report: status changes, public replies, internal notes, resident additions.
+    db["report_events"].create(
+        {
+            "id": int,
+            "report_id": str,
+            "at": str,
+            "user_id": int,
+            "kind": str,  # status | reply | note | resident_info | me_too | merge
+            "from_status": str,
+            "to_status": str,
+            "text": str,
+            "public": int,
+        },
+        pk="id",
+        not_null={"report_id", "at", "kind"},
+        defaults={"public": 0},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_events"].create_index(["report_id", "at"])
+    db["report_volunteers"].create(
+        {
+            "id": int,
+            "report_id": str,
+            "name": str,
+            "email": str,
+            "phone": str,
+            "consent_text_version": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"report_id", "name", "created_at"},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_volunteers"].create_index(["report_id"])
+
+
+# --- coordinators: dashboards, planning, privacy (issue 5) ----------------------------

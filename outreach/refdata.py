@@ -1,0 +1,61 @@
+"""Reference data (zones, tools, categories, consent texts): seeded from data/, editable by admins."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+from .settings import REPO_ROOT
+
+DEFAULTS = REPO_ROOT / "data" / "reference.json"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def seed(db: Database) -> None:
+    """Insert the default reference data where it is missing (never overwrites admin edits)."""
+    ref = json.loads(DEFAULTS.read_text(encoding="utf-8"))
+    for table in ("zones", "tools", "categories"):
+        rows = [dict(row, sort=i) for i, row in enumerate(ref[table])]
+        db[table].insert_all(rows, pk="code", ignore=True)
+    db["consent_texts"].insert_all(
+        [dict(c, created_at=now_iso()) for c in ref["consent_texts"]], pk="version", ignore=True
+    )
+
+
+def load(db: Database, locale: str = "fr", include_inactive: bool = False) -> dict:
+    """Reference data as the phone and the pages need it: code and label in the locale."""
+    label = "label_en" if locale == "en" else "label_fr"
+    where = "" if include_inactive else "where active = 1"
+    out: dict = {}
+    for table in ("zones", "tools", "categories"):
+        out[table] = [
+            {"code": r["code"], "label": r[label]}
+            for r in db.query(f"select code, {label} from [{table}] {where} order by sort, code")
+        ]
+    consent = current_consent(db)
+    out["consent"] = (
+        {"version": consent["version"], "text": consent["text_en" if locale == "en" else "text_fr"]}
+        if consent
+        else None
+    )
+    return out
+
+
+def codes(db: Database, table: str) -> set[str]:
+    """Active codes of one reference table (zones, tools, categories)."""
+    assert table in {"zones", "tools", "categories"}
+    return {r["code"] for r in db.query(f"select code from [{table}] where active = 1")}
+
+
+def current_consent(db: Database) -> dict | None:
+    rows = list(db.query("select * from consent_texts where active = 1 order by created_at desc, version desc limit 1"))
+    return rows[0] if rows else None
+
+
+def consent_versions(db: Database) -> set[str]:
+    return {r["version"] for r in db.query("select version from consent_texts")}

@@ -1,0 +1,123 @@
+"""Every setting, declared once with its default and help, read from OUTREACH_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "OUTREACH_" + self.name.upper()
+
+
+# The single declaration of every setting. README.md lists them (a test keeps both in step).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "data", "Directory holding the SQLite database, uploaded photos and the generated secret key."),
+    Setting("secret_key", "", "Key that signs sessions and links. If empty, one is generated on first start and kept in DATA_DIR/secret_key (mode 0600)."),
+    Setting("base_url", "", "Public URL of the site (e.g. https://outreach.example.org), used in links made outside a request (CLI, exports). Empty: taken from each request."),
+    Setting("https", False, "Set to 1 behind an HTTPS reverse proxy: session cookies get the Secure flag and HSTS is sent."),
+    Setting("trusted_proxies", "127.0.0.1", "Comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are trusted (uvicorn's forwarded_allow_ips). '*' trusts all."),
+    Setting("default_locale", "fr", "Language of the interface when the browser asks for none we have (fr or en)."),
+    Setting("session_max_age", 60 * 60 * 24 * 30, "Seconds a sign-in lasts (default 30 days: workers sign in once, then work offline)."),
+    Setting("login_max_failures", 5, "Failed sign-ins allowed per email and per client address within LOGIN_WINDOW before 429."),
+    Setting("login_window", 300, "Seconds over which failed sign-ins are counted."),
+    Setting("sync_rate_limit", 120, "Sync requests allowed per user per minute before 429."),
+    Setting("report_rate_limit", 10, "Anonymous reports allowed per client address per REPORT_RATE_WINDOW before 429."),
+    Setting("report_rate_window", 3600, "Seconds over which anonymous reports and photo uploads are counted."),
+    Setting("upload_rate_limit", 30, "Anonymous photo uploads allowed per client address per REPORT_RATE_WINDOW before 429."),
+    Setting("max_open_reports_per_contact", 5, "Open reports one reporter email or phone may have at once."),
+    Setting("max_body_bytes", 1024 * 1024, "Largest JSON request body accepted (bytes)."),
+    Setting("max_photo_bytes", 10 * 1024 * 1024, "Largest photo upload accepted (bytes)."),
+    Setting("tile_url", "", "Map tile URL template for the coordinator map (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png). Empty: points on a plain background."),
+    Setting("tile_attribution", "", "Attribution text shown under the map tiles."),
+    Setting("contact_retention_days", 365, "Days a follow-up contact is kept after consent before it is purged."),
+    Setting("reporter_contact_retention_days", 90, "Days a reporter's contact is kept after their report is closed."),
+    Setting("device_stale_days", 3, "A device that has not synced for this many days is flagged to coordinators."),
+    Setting("invite_max_age", 7 * 24 * 3600, "Seconds an invitation or password-reset link stays valid."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: str) -> object:
+    if isinstance(setting.default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(setting.default, int):
+        return int(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    secret_key: str = ""
+    base_url: str = ""
+    https: bool = False
+    trusted_proxies: str = "127.0.0.1"
+    default_locale: str = "fr"
+    session_max_age: int = 60 * 60 * 24 * 30
+    login_max_failures: int = 5
+    login_window: int = 300
+    sync_rate_limit: int = 120
+    report_rate_limit: int = 10
+    report_rate_window: int = 3600
+    upload_rate_limit: int = 30
+    max_open_reports_per_contact: int = 5
+    max_body_bytes: int = 1024 * 1024
+    max_photo_bytes: int = 10 * 1024 * 1024
+    tile_url: str = ""
+    tile_attribution: str = ""
+    contact_retention_days: int = 365
+    reporter_contact_retention_days: int = 90
+    device_stale_days: int = 3
+    invite_max_age: int = 7 * 24 * 3600
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from OUTREACH_* variables; keyword overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for setting in SETTINGS:
+            if setting.env in environ:
+                try:
+                    values[setting.name] = _coerce(setting, environ[setting.env])
+                except ValueError:
+                    raise SystemExit(f"{setting.env}: expected a number, got {environ[setting.env]!r}")
+        values.update(overrides)
+        values["data_dir"] = Path(values.get("data_dir", "data"))
+        return cls(**values)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "outreach.db"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def with_secret(self) -> "Settings":
+        """Return settings whose secret key is set: from the env, or kept in the data directory."""
+        if self.secret_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+assert set(_BY_NAME) == {f.name for f in dataclasses.fields(Settings)}, "SETTINGS and Settings disagree"
