@@ -324,23 +324,19 @@ def m020_reports(db: Database) -> None:
 # them from scratch after a bulk load that bypassed the triggers.
 @migrations()
 def m050_coverage_aggregates(db: Database) -> None:
-    db["agg_encounters"].create(
-        {"day": str, "zone": str, "dim": str, "value": str, "n": int, "people": int},
-        pk=("day", "zone", "dim", "value"),
-        not_null={"n", "people"},
-        defaults={"n": 0, "people": 0},
+    # WITHOUT ROWID (raw SQL: sqlite-utils cannot ask for it): the rows are stored in primary-key
+    # order, so a period is one contiguous range read with no lookup per row.
+    db.execute(
+        "create table agg_encounters (dim text not null, day text not null, zone text not null, value text not null, "
+        "n integer not null default 0, people integer not null default 0, primary key (dim, day, zone, value)) without rowid"
     )
-    db["agg_tools"].create(
-        {"day": str, "zone": str, "tool": str, "interest": str, "n": int, "people": int},
-        pk=("day", "zone", "tool", "interest"),
-        not_null={"n", "people"},
-        defaults={"n": 0, "people": 0},
+    db.execute(
+        "create table agg_tools (day text not null, zone text not null, tool text not null, interest text not null, "
+        "n integer not null default 0, people integer not null default 0, primary key (zone, tool, interest, day)) without rowid"
     )
-    db["agg_outings"].create(
-        {"day": str, "zone": str, "status": str, "format": str, "n": int},
-        pk=("day", "zone", "status", "format"),
-        not_null={"n"},
-        defaults={"n": 0},
+    db.execute(
+        "create table agg_outings (day text not null, zone text not null, status text not null, format text not null, "
+        "n integer not null default 0, primary key (day, zone, status, format)) without rowid"
     )
     for sql in _aggregate_triggers():
         db.execute(sql)
@@ -365,14 +361,14 @@ def _enc_upsert(row: str, sign: str) -> list[str]:
         out.append(
             f"insert into agg_encounters (day, zone, dim, value, n, people) "
             f"values ({day}, {zone}, '{dim}', {value}, {sign}1, {sign}{row}.people_count) "
-            f"on conflict (day, zone, dim, value) do update set n = n + excluded.n, people = people + excluded.people;"
+            f"on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people;"
         )
     # Tools already attached to this encounter move with it (an update of zone/day/interest).
     out.append(
         f"insert into agg_tools (day, zone, tool, interest, n, people) "
         f"select {day}, {zone}, et.tool, {row}.interest, {sign}1, {sign}{row}.people_count "
         f"from encounter_tools et where et.encounter_id = {row}.id and true "
-        f"on conflict (day, zone, tool, interest) do update set n = n + excluded.n, people = people + excluded.people;"
+        f"on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people;"
     )
     return out
 
@@ -382,7 +378,7 @@ def _tool_upsert(row: str, sign: str) -> str:
         f"insert into agg_tools (day, zone, tool, interest, n, people) "
         f"select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), {row}.tool, e.interest, {sign}1, {sign}e.people_count "
         f"from encounters e where e.id = {row}.encounter_id and true "
-        f"on conflict (day, zone, tool, interest) do update set n = n + excluded.n, people = people + excluded.people;"
+        f"on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people;"
     )
 
 

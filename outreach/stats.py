@@ -7,12 +7,14 @@ however many encounters there are. ``rebuild`` refills them after a bulk load.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlite_utils import Database
 
 ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
+INTERESTS = ("none", "curious", "wants_to_take_part")
 REPORT_STATES = (
     "submitted",
     "under_review",
@@ -109,20 +111,21 @@ def overview(db: Database, period: Period) -> dict:
     """Everything the dashboard shows for a period (and zone), from the aggregate tables."""
     where, params = _where(period)
     totals = {"encounters": 0, "people": 0}
-    by_dim: dict[str, dict[str, int]] = {dim: {} for dim in ENCOUNTER_DIMS}
     zone_day: dict[tuple[str, str], int] = {}
-    for row in db.execute(
-        f"select dim, value, zone, day, sum(n), sum(people) from agg_encounters where {where} "
-        "group by dim, value, zone, day",
+    for zone, day, n, people in db.execute(
+        f"select zone, day, sum(n), sum(people) from agg_encounters where dim = 'all' and {where} group by zone, day",
         params,
     ):
-        dim, value, zone, day, n, people = row
-        if dim == "all":
-            totals["encounters"] += n
-            totals["people"] += people
-            zone_day[(zone, day)] = zone_day.get((zone, day), 0) + n
-        elif dim in by_dim:
-            by_dim[dim][value] = by_dim[dim].get(value, 0) + n
+        totals["encounters"] += n
+        totals["people"] += people
+        zone_day[(zone, day)] = n
+    by_dim: dict[str, dict[str, int]] = {dim: {} for dim in ENCOUNTER_DIMS}
+    for dim in ENCOUNTER_DIMS:
+        for value, n in db.execute(
+            f"select value, sum(n) from agg_encounters where dim = ? and {where} group by value", [dim] + params
+        ):
+            if n:
+                by_dim[dim][value] = n
 
     zone_week: dict[str, dict[str, int]] = {}
     for (zone, day), n in zone_day.items():
@@ -132,9 +135,7 @@ def overview(db: Database, period: Period) -> dict:
 
     tools: dict[str, dict[str, int]] = {}
     zone_tool: dict[str, dict[str, int]] = {}
-    for tool, interest, zone, n in db.execute(
-        f"select tool, interest, zone, sum(n) from agg_tools where {where} group by tool, interest, zone", params
-    ):
+    for zone, tool, interest, n in _tool_counts(db, period):
         t = tools.setdefault(tool, {"presented": 0, "none": 0, "curious": 0, "wants_to_take_part": 0})
         t["presented"] += n
         t[interest] = t.get(interest, 0) + n
@@ -173,6 +174,25 @@ def overview(db: Database, period: Period) -> dict:
         "reports": reports,
         "outings": outings,
     }
+
+
+def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
+    """Counts per (zone, tool, interest) over the period.
+
+    agg_tools is keyed (zone, tool, interest, day): one primary-key range per combination
+    reads exactly the period's rows, already grouped, with no sort of the whole range.
+    """
+    zones = [period.zone] if period.zone is not None else [r[0] for r in db.execute("select code from zones")] + [""]
+    tools = [r[0] for r in db.execute("select code from tools")]
+    combos = [[z, t, i] for z in zones for t in tools for i in INTERESTS]
+    rows = db.execute(
+        "with c as (select json_extract(value, '$[0]') as zone, json_extract(value, '$[1]') as tool, "
+        "json_extract(value, '$[2]') as interest from json_each(?)) "
+        "select c.zone, c.tool, c.interest, (select sum(a.n) from agg_tools a where a.zone = c.zone and a.tool = c.tool "
+        "and a.interest = c.interest and a.day >= ? and a.day <= ?) as n from c",
+        [json.dumps(combos), period.start_iso, period.end.isoformat()],
+    )
+    return [(z, t, i, n) for z, t, i, n in rows if n]
 
 
 def upcoming_outings(db: Database, today: date, zone: str | None = None, limit: int = 10) -> list[dict]:
