@@ -14,6 +14,8 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
+from .i18n import gettext as _
+
 from . import audit
 from .refdata import now_iso
 
@@ -50,12 +52,12 @@ def validate_invitation(db: Database, form: Mapping) -> dict:
     errors: dict[str, str] = {}
     email = (form.get("email") or "").strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
-        errors["email"] = "Enter a valid email address."
+        errors["email"] = _("Enter a valid email address.")
     elif list(db.query("select 1 from users where email = ?", [email])):
-        errors["email"] = "An account with this email already exists."
+        errors["email"] = _("An account with this email already exists.")
     role = form.get("role") or ""
     if role not in ROLES:
-        errors["role"] = "Choose a role from the list."
+        errors["role"] = _("Choose a role from the list.")
     if errors:
         raise AdminError(errors)
     return {"email": email, "role": role}
@@ -87,9 +89,9 @@ def validate_new_password(form: Mapping) -> str:
     password = form.get("password") or ""
     errors: dict[str, str] = {}
     if not 10 <= len(password) <= 200:
-        errors["password"] = "The password must have 10 to 200 characters."
+        errors["password"] = _("The password must have 10 to 200 characters.")
     elif password != (form.get("password_confirm") or ""):
-        errors["password_confirm"] = "The two passwords differ."
+        errors["password_confirm"] = _("The two passwords differ.")
     if errors:
         raise AdminError(errors)
     return password
@@ -98,9 +100,9 @@ def validate_new_password(form: Mapping) -> str:
 def accept_invitation(db: Database, invitation: dict, display_name: str, password_hash: str) -> int:
     """Create the invited account (inside one write transaction); AdminError if already used."""
     if not _use_once(db, "inv-" + invitation["jti"]):
-        raise AdminError("This invitation has already been used.")
+        raise AdminError(_("This invitation has already been used."))
     if list(db.query("select 1 from users where email = ?", [invitation["email"]])):
-        raise AdminError("An account with this email already exists.")
+        raise AdminError(_("An account with this email already exists."))
     user_id = db["users"].insert(
         {
             "email": invitation["email"],
@@ -137,13 +139,13 @@ def read_reset(db: Database, signer, token: str, max_age: int) -> dict | None:
 def reset_password(db: Database, reset: dict, password_hash: str) -> None:
     """Set the new password and end every session of the account (inside one write transaction)."""
     if not _use_once(db, "rst-" + reset["jti"]):
-        raise AdminError("This link has already been used.")
+        raise AdminError(_("This link has already been used."))
     cur = db.execute(
         "update users set password_hash = ?, session_epoch = coalesce(session_epoch, 0) + 1 where id = ? and session_epoch = ?",
         [password_hash, reset["uid"], reset["epoch"]],
     )
     if cur.rowcount != 1:
-        raise AdminError("This link has already been used.")
+        raise AdminError(_("This link has already been used."))
     audit.record(db, reset["uid"], "password_reset", "user", reset["uid"])
 
 
@@ -153,7 +155,7 @@ def reset_password(db: Database, reset: dict, password_hash: str) -> None:
 def _user(db: Database, user_id: int) -> dict:
     rows = list(db.query("select * from users where id = ?", [user_id]))
     if not rows:
-        raise AdminError("Unknown account.")
+        raise AdminError(_("Unknown account."))
     return rows[0]
 
 
@@ -163,10 +165,10 @@ def _other_active_admins(db: Database, user_id: int) -> int:
 
 def change_role(db: Database, by: int, user_id: int, role: str) -> None:
     if role not in ROLES:
-        raise AdminError({"role": "Choose a role from the list."})
+        raise AdminError({"role": _("Choose a role from the list.")})
     user = _user(db, user_id)
     if user["role"] == "admin" and role != "admin" and _other_active_admins(db, user_id) == 0:
-        raise AdminError("The last administrator cannot lose that role.")
+        raise AdminError(_("The last administrator cannot lose that role."))
     if user["role"] == role:
         return
     # The session epoch moves too: pages opened under the old role do not keep working.
@@ -178,9 +180,9 @@ def set_active(db: Database, by: int, user_id: int, active: bool) -> None:
     """Deactivate (every session ends at once) or reactivate an account."""
     user = _user(db, user_id)
     if not active and user_id == by:
-        raise AdminError("You cannot deactivate your own account.")
+        raise AdminError(_("You cannot deactivate your own account."))
     if not active and user["role"] == "admin" and _other_active_admins(db, user_id) == 0:
-        raise AdminError("The last administrator cannot be deactivated.")
+        raise AdminError(_("The last administrator cannot be deactivated."))
     db.execute(
         "update users set active = ?, session_epoch = coalesce(session_epoch, 0) + 1 where id = ?", [1 if active else 0, user_id]
     )
@@ -202,16 +204,16 @@ def accounts(db: Database) -> list[dict]:
 def save_reference(db: Database, by: int, table: str, form: Mapping, existing: bool) -> str:
     """Create or edit one zone, tool or category (codes never change once made)."""
     if table not in REF_TABLES:
-        raise AdminError("Unknown reference table.")
+        raise AdminError(_("Unknown reference table."))
     errors: dict[str, str] = {}
     code = (form.get("code") or "").strip()
     if not _CODE.match(code):
-        errors["code"] = "A code has 2 to 40 lowercase letters, digits, - or _."
-    label_fr = _text(form, "label_fr", 1, 200, errors, "Enter a label of at most 200 characters.")
-    label_en = _text(form, "label_en", 1, 200, errors, "Enter a label of at most 200 characters.")
+        errors["code"] = _("A code has 2 to 40 lowercase letters, digits, - or _.")
+    label_fr = _text(form, "label_fr", 1, 200, errors, _("Enter a label of at most 200 characters."))
+    label_en = _text(form, "label_en", 1, 200, errors, _("Enter a label of at most 200 characters."))
     raw_sort = (form.get("sort") or "0").strip()
     if not re.fullmatch(r"-?\d{1,6}", raw_sort):
-        errors["sort"] = "Enter a whole number."
+        errors["sort"] = _("Enter a whole number.")
     row = {"code": code, "label_fr": label_fr, "label_en": label_en, "active": 1 if form.get("active") else 0}
     if table == "zones":
         for name, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
@@ -225,12 +227,12 @@ def save_reference(db: Database, by: int, table: str, form: Mapping, existing: b
                     raise ValueError
                 row[name] = round(value, 5)
             except ValueError:
-                errors[name] = "Enter a coordinate in decimal degrees."
+                errors[name] = _("Enter a coordinate in decimal degrees.")
     known = bool(list(db.query(f"select 1 from [{table}] where code = ?", [code]))) if "code" not in errors else False
     if existing and "code" not in errors and not known:
-        errors["code"] = "Unknown code."
+        errors["code"] = _("Unknown code.")
     if not existing and known:
-        errors["code"] = "This code already exists."
+        errors["code"] = _("This code already exists.")
     if errors:
         raise AdminError(errors)
     row["sort"] = int(raw_sort)
@@ -247,11 +249,11 @@ def add_consent_text(db: Database, by: int, form: Mapping) -> str:
     errors: dict[str, str] = {}
     version = (form.get("version") or "").strip()
     if not _VERSION.match(version):
-        errors["version"] = "A version has 1 to 40 letters, digits, dots, - or _."
+        errors["version"] = _("A version has 1 to 40 letters, digits, dots, - or _.")
     elif list(db.query("select 1 from consent_texts where version = ?", [version])):
-        errors["version"] = "This version already exists; texts are never edited once used."
-    text_fr = _text(form, "text_fr", 20, 4000, errors, "Enter a text of 20 to 4000 characters.")
-    text_en = _text(form, "text_en", 20, 4000, errors, "Enter a text of 20 to 4000 characters.")
+        errors["version"] = _("This version already exists; texts are never edited once used.")
+    text_fr = _text(form, "text_fr", 20, 4000, errors, _("Enter a text of 20 to 4000 characters."))
+    text_en = _text(form, "text_en", 20, 4000, errors, _("Enter a text of 20 to 4000 characters."))
     if errors:
         raise AdminError(errors)
     db.execute("update consent_texts set active = 0")

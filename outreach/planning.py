@@ -12,6 +12,8 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
+from .i18n import gettext as _
+
 from . import audit
 from .queries import FORMATS, parse_day
 from .refdata import codes, now_iso
@@ -28,29 +30,29 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
     errors: dict[str, str] = {}
     zone = (form.get("zone") or "").strip()
     if zone not in codes(db, "zones"):
-        errors["zone"] = "Choose a zone from the list."
+        errors["zone"] = _("Choose a zone from the list.")
     fmt = (form.get("format") or "").strip()
     if fmt not in FORMATS:
-        errors["format"] = "Choose a format from the list."
+        errors["format"] = _("Choose a format from the list.")
     raw_day = (form.get("planned_date") or "").strip()
     day = None
     try:
         day = parse_day(raw_day)
         if day < today:
-            errors["planned_date"] = "The date is in the past."
+            errors["planned_date"] = _("The date is in the past.")
         elif (day - today).days > 366:
-            errors["planned_date"] = "Plan at most a year ahead."
+            errors["planned_date"] = _("Plan at most a year ahead.")
     except ValueError:
-        errors["planned_date"] = "Enter a date as YYYY-MM-DD."
+        errors["planned_date"] = _("Enter a date as YYYY-MM-DD.")
     member_ids: list[int] = []
     for m in members:
         if not (m.isdigit() and len(m) <= 12):
-            errors["members"] = "Unknown team member."
+            errors["members"] = _("Unknown team member.")
             break
         member_ids.append(int(m))
     member_ids = sorted(set(member_ids))
     if not member_ids and "members" not in errors:
-        errors["members"] = "Choose at least one team member."
+        errors["members"] = _("Choose at least one team member.")
     elif member_ids:
         active = {
             r["id"]
@@ -59,7 +61,7 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
             )
         }
         if active != set(member_ids):
-            errors["members"] = "Unknown team member."
+            errors["members"] = _("Unknown team member.")
     if errors:
         raise PlanError(errors)
     return {"zone": zone, "format": fmt, "planned_date": day.isoformat(), "members": member_ids}

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
+from .i18n import gettext as _
+
 from . import audit
 
 log = logging.getLogger("outreach.privacy")
@@ -45,13 +47,13 @@ def identify(raw: str) -> tuple[str, str]:
     """('email', lowercased) or ('phone', digits); IdentifierError otherwise."""
     raw = (raw or "").strip()
     if len(raw) > 320:
-        raise IdentifierError("Enter an email address or a phone number.")
+        raise IdentifierError(_("Enter an email address or a phone number."))
     if _EMAIL.match(raw):
         return "email", raw.lower()
     digits = phone_digits(raw)
     if re.fullmatch(r"[\d\s().+-]{6,30}", raw) and 6 <= len(digits) <= 15:
         return "phone", digits
-    raise IdentifierError("Enter an email address or a phone number.")
+    raise IdentifierError(_("Enter an email address or a phone number."))
 
 
 def _register(db: Database) -> None:

@@ -14,6 +14,8 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
+from .i18n import gettext as _
+
 PAGE_SIZE = 50
 PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
 OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
@@ -82,7 +84,7 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
             return None
         raw = raw.strip()
         if len(raw) > 200:
-            errors[name] = "This value is too long."
+            errors[name] = _("This value is too long.")
             return None
         return raw or None
 
@@ -95,18 +97,18 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
                     raise ValueError(raw)
                 values[name] = day
             except ValueError:
-                errors[name] = "Enter a date as YYYY-MM-DD."
+                errors[name] = _("Enter a date as YYYY-MM-DD.")
     if values.get("start") and values.get("end") and values["start"] > values["end"]:
-        errors["end"] = "The end date is before the start date."
+        errors["end"] = _("The end date is before the start date.")
 
     closed = {
-        "zone": (choices.get("zones", set()), "Unknown zone."),
-        "tool": (choices.get("tools", set()), "Unknown participatory tool."),
-        "outcome": (set(OUTCOMES), "Unknown outcome."),
-        "interest": (set(INTERESTS), "Unknown interest level."),
-        "place_type": (set(PLACE_TYPES), "Unknown place type."),
-        "status": (set(OUTING_STATUSES), "Unknown status."),
-        "format": (set(FORMATS), "Unknown outing format."),
+        "zone": (choices.get("zones", set()), _("Unknown zone.")),
+        "tool": (choices.get("tools", set()), _("Unknown participatory tool.")),
+        "outcome": (set(OUTCOMES), _("Unknown outcome.")),
+        "interest": (set(INTERESTS), _("Unknown interest level.")),
+        "place_type": (set(PLACE_TYPES), _("Unknown place type.")),
+        "status": (set(OUTING_STATUSES), _("Unknown status.")),
+        "format": (set(FORMATS), _("Unknown outing format.")),
     }
     for name, (allowed, message) in closed.items():
         raw = get(name)
@@ -121,20 +123,20 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
         if _ID.match(raw):
             values["outing"] = raw
         else:
-            errors["outing"] = "Unknown outing."
+            errors["outing"] = _("Unknown outing.")
     raw = get("worker")
     if raw is not None:
         if raw.isdigit() and len(raw) <= 12:
             values["worker"] = int(raw)
         else:
-            errors["worker"] = "Unknown worker."
+            errors["worker"] = _("Unknown worker.")
     raw = get("after")
     if raw is not None:
         key, sep, ident = raw.partition("~")
         if sep and _ID.match(ident) and _valid_key(key):
             values["after"] = (key, ident)
         else:
-            errors["after"] = "This page link is not valid; start again from the first page."
+            errors["after"] = _("This page link is not valid; start again from the first page.")
     if errors:
         raise FilterError(errors)
     return Filters(**values)

@@ -27,7 +27,7 @@ def add_encounter(db, occurred_at="2026-11-10T10:00:00+00:00", zone="secteur-1",
                   outcome="conversation", interest="curious", place_type="street", user_id=None,
                   outing_id=None, lat=None, lon=None, note="", **extra) -> str:
     eid = extra.pop("id", None) or str(uuid.uuid4())
-    with db.conn:
+    with db.atomic():
         db["encounters"].insert(
             {
                 "id": eid, "version": 1, "hash": "h" + eid, "user_id": user_id, "device_id": "dev-1",
@@ -44,7 +44,7 @@ def add_encounter(db, occurred_at="2026-11-10T10:00:00+00:00", zone="secteur-1",
 def add_outing(db, zone="secteur-1", status="ended", started_at="2026-11-10T09:00:00+00:00", planned_date=None,
                fmt="market", members=(), tallies=None, debrief="", created_by=None) -> str:
     oid = str(uuid.uuid4())
-    with db.conn:
+    with db.atomic():
         db["outings"].insert(
             {
                 "id": oid, "version": 1, "hash": "h", "zone": zone, "format": fmt, "status": status,
@@ -61,7 +61,7 @@ def add_outing(db, zone="secteur-1", status="ended", started_at="2026-11-10T09:0
 def add_report(db, status="submitted", received_at="2026-11-10T10:00:00+00:00", zone="secteur-1", title="Banc cassé",
                lat=None, lon=None, closed_at=None, reporter=None, description="Le banc est cassé.") -> str:
     rid = str(uuid.uuid4())
-    with db.conn:
+    with db.atomic():
         db["reports"].insert(
             {
                 "id": rid, "source": "resident", "title": title, "description": description, "category": "street_furniture",
@@ -85,7 +85,7 @@ def add_contact(db, contact="alice@example.org", channel="email", encounter_id=N
                 expires_at="2027-11-10T10:00:00+00:00", user_id=None) -> str:
     encounter_id = encounter_id or add_encounter(db, user_id=user_id)
     cid = str(uuid.uuid4())
-    with db.conn:
+    with db.atomic():
         db["contacts"].insert(
             {
                 "id": cid, "encounter_id": encounter_id, "user_id": user_id, "channel": channel, "contact": contact,
