@@ -91,3 +91,29 @@ def test_export_is_recorded_in_the_audit_log(fresh_db):
     row = list(fresh_db.query("select * from audit_log"))[0]
     assert row["action"] == "export" and row["target_type"] == "encounters"
     assert json.loads(row["detail"]) == {"filters": {"zone": "secteur-1"}, "format": "csv", "via": "cli"}
+
+
+def test_cli_export_writes_the_file_and_records_it(tmp_path, monkeypatch, capsys):
+    from outreach import migrations, refdata
+    from outreach.cli import main
+    from outreach.db import connect
+
+    monkeypatch.setenv("OUTREACH_DATA_DIR", str(tmp_path))
+    db = connect(tmp_path / "outreach.db")
+    migrations.apply(db)
+    refdata.seed(db)
+    add_encounter(db, lat=45.2, lon=5.7, tools=["agora"])
+    add_encounter(db, occurred_at="2026-09-01T10:00:00+00:00")
+    db.close()
+    out = tmp_path / "enc.csv"
+    assert main(["export", "encounters", "--format", "csv", "--start", "2026-11-01", "-o", str(out)]) == 0
+    rows = read_csv(out.read_text(encoding="utf-8"))
+    assert len(rows) == 1 and rows[0]["tools"] == "agora"
+    assert main(["export", "encounters", "--format", "geojson"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["features"]) == 2
+    assert main(["export", "outings", "--start", "01/11/2026"]) == 2
+    assert "AAAA-MM-JJ" in capsys.readouterr().err
+    db = connect(tmp_path / "outreach.db")
+    assert [json.loads(r["detail"])["via"] for r in db.query("select detail from audit_log where action = 'export'")] == ["cli", "cli"]
+    db.close()

@@ -101,3 +101,52 @@ def test_shorter_retention_setting_applies_to_contacts_already_stored(fresh_db):
                 expires_at="2027-05-01T10:00:00+00:00")
     with fresh_db.conn:
         assert privacy.purge(fresh_db, 180, 90, now=NOW)["contacts"] == 1
+
+
+def test_cli_purge(tmp_path, monkeypatch, capsys):
+    from outreach import migrations, refdata
+    from outreach.cli import main
+    from outreach.db import connect
+
+    monkeypatch.setenv("OUTREACH_DATA_DIR", str(tmp_path))
+    db = connect(tmp_path / "outreach.db")
+    migrations.apply(db)
+    refdata.seed(db)
+    add_contact(db, contact="gone@example.org", consented_at="2020-01-01T00:00:00+00:00", expires_at="2021-01-01T00:00:00+00:00")
+    db.close()
+    assert main(["purge"]) == 0
+    assert "1 follow-up contacts" in capsys.readouterr().out
+    db = connect(tmp_path / "outreach.db")
+    assert db["contacts"].count == 0
+    assert "gone@example.org" not in dump_everything(db)
+    assert json.loads(next(db.query("select detail from audit_log where action = 'purge'"))["detail"])["via"] == "cli"
+    db.close()
+
+
+def test_daily_purge_runs_from_the_app_lifespan(tmp_path):
+    import asyncio
+
+    from outreach.db import Store
+    from outreach import migrations, refdata
+    from outreach.settings import Settings
+
+    store = Store(tmp_path / "o.db")
+    migrations.apply(store.db())
+    refdata.seed(store.db())
+    add_contact(store.db(), contact="old@example.org", consented_at="2020-01-01T00:00:00+00:00", expires_at="2021-01-01T00:00:00+00:00")
+
+    async def run():
+        task = asyncio.create_task(privacy.purge_daily(store, Settings(data_dir=tmp_path), interval=3600, first_delay=0))
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if store.db()["contacts"].count == 0:
+                break
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(run())
+    assert store.db()["contacts"].count == 0
+    store.close()
