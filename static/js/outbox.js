@@ -23,6 +23,8 @@ let attempt = 0;
 let retryTimer = null;
 let nextRetryAt = null;
 let started = false;
+let soonTimer = null;
+const SOON_MS = 800; // a burst of taps (tally mode) becomes one request
 
 // --- IndexedDB ------------------------------------------------------------------------
 
@@ -206,7 +208,7 @@ export async function enqueue(entry, { endpoint = "/api/v1/sync", photos = [] } 
   }
   notify({ type: "change" });
   requestBackgroundSync();
-  setTimeout(() => { syncNow(); }, 0);
+  syncSoon();
   return item;
 }
 
@@ -241,7 +243,7 @@ export async function update(id, newData) {
   if (!found) throw new Error(t("This entry is no longer on the phone."));
   notify({ type: "change" });
   requestBackgroundSync();
-  setTimeout(() => { syncNow(); }, 0);
+  syncSoon();
 }
 
 export async function lastSyncedAt() {
@@ -319,6 +321,13 @@ export function syncNow() {
     }
   })();
   return running;
+}
+
+// Sync shortly after a change; a retry already scheduled (server down) keeps its backoff.
+function syncSoon() {
+  if (nextRetryAt) return;
+  clearTimeout(soonTimer);
+  soonTimer = setTimeout(() => { syncNow(); }, SOON_MS);
 }
 
 // Run fn when no sync is in flight in any tab (used to activate a new version between syncs).
