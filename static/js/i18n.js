@@ -11,7 +11,7 @@ function load() {
   return table;
 }
 
-// t("Sent {n}", {n: 3}): the message in the page's language, with {name} placeholders filled.
+// t(msgid, {n: 3}): the message in the page's language, with {name} placeholders filled.
 export function t(msgid, values) {
   let text = load()[msgid] || msgid;
   if (values) {
