@@ -356,3 +356,47 @@ def test_field_pages_are_accessible_and_fit_320px(browser, page, live_server, lo
         assert button.bounding_box()["height"] >= 44
     assert_no_serious_axe_violations(small)
     context.close()
+
+
+def test_schema_upgrade_migrates_pending_entries(page, live_server, login):
+    import uuid
+    from datetime import datetime, timezone
+
+    login(page, live_server, "field")
+    entry_id = str(uuid.uuid4())
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # A phone still holding an entry in the first version of the outbox schema.
+    page.goto(live_server.url + "/health")
+    page.evaluate(
+        """([id, now]) => new Promise((resolve, reject) => {
+          indexedDB.deleteDatabase('outreach-outbox');
+          const open = indexedDB.open('outreach-outbox', 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('outbox', {keyPath: 'id'});
+          open.onsuccess = () => {
+            const tx = open.result.transaction('outbox', 'readwrite');
+            tx.objectStore('outbox').put({id, kind: 'encounter', version: 1, created_at: now,
+              data: {occurred_at: now, place_type: 'shop', outcome: 'brief', people_count: 1, tools: [], interest: 'none', note: ''}});
+            tx.oncomplete = () => { open.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+          };
+          open.onerror = () => reject(open.error);
+        })""",
+        [entry_id, now],
+    )
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
+    [item] = outbox_items(page)
+    assert item["id"] == entry_id and item["endpoint"] == "/api/v1/sync" and item["state"] == "sent"
+    assert live_server.store.db()["encounters"].get(entry_id)["place_type"] == "shop"
+
+
+def test_full_storage_is_reported_at_save_time(page, live_server, login):
+    open_app(page, live_server, login)
+    page.evaluate(
+        """() => { IDBObjectStore.prototype.put = function () { throw new DOMException('full', 'QuotaExceededError'); }; }"""
+    )
+    page.locator("#encounter-form").get_by_role("button", name="Vraie discussion").click()
+    message = page.locator("#form-message")
+    message.get_by_text("Le stockage du téléphone est plein").wait_for()
+    assert "Enregistrée" not in message.inner_text()
