@@ -11,7 +11,8 @@ from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by e
 from .assets import STATIC_DIR, HashedStaticFiles
 from .views import admin as admin_views
 from .views import auth, pages
-from .views import coordinator, privacy
+from .views import api, field  # field app and sync (issue 3)
+from .views import coordinator, privacy  # coordinators (issue 5)
 
 
 def routes() -> list:
@@ -29,8 +30,12 @@ def routes() -> list:
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
         #
         # --- field app and sync (issue 3) ---------------------------------------------
-        #
-        #
+        route("/app", field.field_app, name="field_app", allow=PUBLIC),  # a shell: data comes from bootstrap
+        route("/sw.js", field.service_worker, name="service_worker", allow=PUBLIC),
+        route("/manifest.webmanifest", field.manifest, name="manifest", allow=PUBLIC),
+        route("/api/v1/sync", api.sync_entries, name="api_sync", allow=STAFF, methods=["POST"]),
+        route("/api/v1/bootstrap", api.bootstrap, name="api_bootstrap", allow=STAFF, methods=["GET"]),
+        route("/api/v1/openapi.json", api.openapi_json, name="api_openapi", allow=PUBLIC, methods=["GET"]),
         #
         # --- worksites: reports, tracking, triage, Open311 (issue 4) -------------------
         #

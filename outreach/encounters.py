@@ -1,0 +1,170 @@
+"""Encounters: one conversation in the street, with no personal data; the follow-up contact lives apart."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+from sqlite_utils import Database
+
+from .i18n import gettext as _
+from .validation import EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, iso_utc
+
+PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
+OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
+INTERESTS = ("none", "curious", "wants_to_take_part")
+AGE_BANDS = ("under_18", "18_29", "30_44", "45_64", "65_plus")
+CHANNELS = ("email", "phone", "sms")
+FIELDS = {
+    "occurred_at", "outing_id", "place_type", "zone", "location", "people_count", "outcome",
+    "tools", "interest", "audience", "note", "follow_up",
+}
+NOTE_MAX = 500
+
+
+def validate(ctx, data: dict) -> Check:
+    """Check an encounter's data; ``check.clean`` holds the values to store, ``check.errors`` the failures."""
+    c = Check(data)
+    c.only(FIELDS)
+    c.time("occurred_at", ctx.now, ahead=timedelta(hours=24), back=timedelta(days=366))
+    c.uuid("outing_id")
+    c.choice("place_type", PLACE_TYPES)
+    c.choice("zone", ctx.codes("zones"), required=False, nullable=True)
+    c.location("location")
+    c.integer("people_count", 1, 200, required=False, default=1)
+    c.choice("outcome", OUTCOMES)
+    c.codes("tools", ctx.codes("tools"))
+    c.choice("interest", INTERESTS, required=False, default="none")
+    c.text("note", NOTE_MAX)
+    _audience(c)
+    _follow_up(ctx, c)
+    return c
+
+
+def _audience(c: Check) -> None:
+    value = c.data.get("audience")
+    c.clean["audience"] = {"age_band": None, "language": None}
+    if value is None:
+        return
+    if not isinstance(value, dict) or set(value) - {"age_band", "language"}:
+        c.fail("audience", _("must be an object with age_band and/or language"))
+        return
+    sub = Check(value, prefix=c.prefix + "audience.")
+    sub.choice("age_band", AGE_BANDS, required=False, nullable=True)
+    language = value.get("language")
+    if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
+        sub.fail("language", _("must be a language code such as fr or ar"))
+    c.errors.update(sub.errors)
+    c.clean["audience"] = {"age_band": sub.clean.get("age_band"), "language": language}
+
+
+def _follow_up(ctx, c: Check) -> None:
+    value = c.data.get("follow_up")
+    c.clean["follow_up"] = None
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        c.fail("follow_up", _("must be null or an object"))
+        return
+    sub = Check(value, prefix=c.prefix + "follow_up.")
+    sub.only({"consent", "consent_text_version", "channel", "contact", "name", "purposes"})
+    # Consent is only ever the literal JSON true: not "yes", not 1.
+    if value.get("consent") is not True:
+        sub.fail("consent", _("the person's explicit consent is required (true)"))
+    sub.choice("consent_text_version", ctx.consent_versions())
+    channel = sub.choice("channel", CHANNELS)
+    contact = sub.text("contact", 200, min_len=3, required=True)
+    sub.text("name", 100)
+    sub.codes("purposes", ctx.codes("tools"))
+    if contact and channel == "email" and not EMAIL_RE.match(contact):
+        sub.fail("contact", _("must be an email address"))
+    elif contact and channel in ("phone", "sms") and not PHONE_RE.match(contact):
+        sub.fail("contact", _("must be a phone number"))
+    c.errors.update(sub.errors)
+    c.clean["follow_up"] = sub.clean
+
+
+COLUMNS = (
+    "id", "version", "hash", "user_id", "device_id", "outing_id", "occurred_at", "place_type", "zone", "lat", "lon",
+    "accuracy_m", "people_count", "outcome", "interest", "age_band", "language", "note", "created_at",
+    "received_at", "updated_at",
+)
+# Plain SQL on the hot path of sync: sqlite-utils' insert() introspects the table on every
+# call, which costs more than the write itself at thousands of entries a second.
+INSERT = f"insert into encounters ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
+UPSERT = INSERT + " on conflict(id) do update set " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS if c not in {"id", "received_at", "created_at"}
+)  # a newer version keeps the first receipt time; everything else is replaced
+
+
+def _row(ctx, entry: dict, clean: dict) -> tuple:
+    loc = clean["location"] or {}
+    audience = clean["audience"]
+    return (
+        entry["id"], entry["version"], entry["hash"], ctx.user["id"], ctx.device_id, clean["outing_id"],
+        iso_utc(clean["occurred_at"]), clean["place_type"], clean["zone"], loc.get("lat"), loc.get("lon"),
+        loc.get("accuracy_m"), clean["people_count"], clean["outcome"], clean["interest"], audience["age_band"],
+        audience["language"], clean["note"], entry["created_at"], ctx.received_at, ctx.received_at,
+    )
+
+
+def _contact_row(ctx, entry_id: str, follow: dict, occurred_at, contact_id: str | None = None) -> tuple:
+    return (
+        contact_id or str(uuid.uuid4()), entry_id, ctx.user["id"], follow["channel"], follow["contact"],
+        follow.get("name") or "", json.dumps(follow.get("purposes") or []), follow["consent_text_version"],
+        iso_utc(occurred_at), iso_utc(occurred_at + timedelta(days=ctx.contact_retention_days)),
+    )
+
+
+INSERT_CONTACT = (
+    "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
+    "consented_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_TOOL = "insert into encounter_tools (encounter_id, tool) values (?, ?)"
+
+
+def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
+    """Store a batch of encounters: new ones with one statement per table, newer versions one by one."""
+    fresh = [(entry, clean) for entry, clean, update in batch if not update]
+    for entry, clean, update in batch:
+        if update:
+            store(db, ctx, entry, clean, update=True)
+    if not fresh:
+        return
+    conn = db.conn
+    conn.executemany(INSERT, [_row(ctx, entry, clean) for entry, clean in fresh])
+    conn.executemany(INSERT_TOOL, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
+    contacts = [
+        _contact_row(ctx, entry["id"], clean["follow_up"], clean["occurred_at"])
+        for entry, clean in fresh if clean["follow_up"] is not None
+    ]
+    if contacts:
+        conn.executemany(INSERT_CONTACT, contacts)
+
+
+def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
+    """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
+    entry_id = entry["id"]
+    conn = db.conn
+    if update:
+        conn.execute(UPSERT, _row(ctx, entry, clean))
+        conn.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
+    else:
+        conn.execute(INSERT, _row(ctx, entry, clean))
+    conn.executemany(INSERT_TOOL, [(entry_id, tool) for tool in clean["tools"]])
+    follow = clean["follow_up"]
+    existing = conn.execute("select id from contacts where encounter_id = ?", [entry_id]).fetchone() if update else None
+    if follow is None:
+        if existing:
+            # A correction that drops the contact removes it: no consent, no contact kept.
+            conn.execute("delete from contacts where encounter_id = ?", [entry_id])
+        return
+    if existing:
+        conn.execute("delete from contacts where encounter_id = ?", [entry_id])
+    conn.execute(INSERT_CONTACT, _contact_row(ctx, entry_id, follow, clean["occurred_at"], existing[0] if existing else None))
+
+
+def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:
+    """Only the worker who logged an encounter may send a newer version of it."""
+    return first_author == ctx.user["id"]

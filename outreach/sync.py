@@ -1,0 +1,383 @@
+"""The sync protocol (DESIGN.md §4): validate each entry, hash its canonical data, store it once.
+
+Retries are harmless because every stored version is a row of ``entry_versions`` under a
+unique (entry_id, version) key; each entry is written inside its own savepoint, so one bad
+entry never blocks the others and nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlite_utils import Database
+
+from . import encounters, outings, refdata
+from .i18n import gettext as _
+from .validation import is_int, is_uuid, parse_time
+
+MAX_ENTRIES = 500
+MAX_VERSION = 1_000_000
+DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+ENTRY_FIELDS = {"id", "kind", "version", "created_at", "data"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of entry is checked, stored, and who may send a newer version of it."""
+
+    validate: Callable  # (ctx, data) -> Check
+    store: Callable  # (db, ctx, entry, clean, *, update) -> None
+    may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
+    store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
+
+
+KINDS: dict[str, Kind] = {
+    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
+    "outing": Kind(outings.validate, outings.store, outings.may_update),
+}
+try:  # Reports filed by a worker with a resident (issue 4's module).
+    from . import reports as _reports
+
+    KINDS["report"] = Kind(
+        _reports.validate_report,
+        _reports.store_report,
+        getattr(_reports, "may_update_report", encounters.may_update),
+    )
+except ImportError:  # pragma: no cover - until outreach.reports exists
+    pass
+
+
+class RequestError(ValueError):
+    """The request as a whole is unacceptable (answered 400 or 413)."""
+
+    def __init__(self, status: int, message: str, detail=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+
+
+@dataclass
+class Context:
+    """What validators and storers need to know about the request, with reference data read once."""
+
+    db: Database
+    user: dict
+    device_id: str | None = None
+    app_version: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    contact_retention_days: int = 365
+    _codes: dict = field(default_factory=dict)
+    _consents: set | None = None
+
+    received_at: str = ""
+
+    def __post_init__(self):
+        self.received_at = self.now.isoformat(timespec="milliseconds")
+
+    def codes(self, table: str) -> set[str]:
+        if table not in self._codes:
+            self._codes[table] = refdata.codes(self.db, table)
+        return self._codes[table]
+
+    def consent_versions(self) -> set[str]:
+        if self._consents is None:
+            self._consents = refdata.consent_versions(self.db)
+        return self._consents
+
+    def active_user_ids(self, ids: list[int]) -> set[int]:
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return {r["id"] for r in self.db.query(f"select id from users where active = 1 and id in ({marks})", ids)}
+
+
+def canonical(data) -> str:
+    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def content_hash(data) -> str:
+    """sha256 (hex) of the canonical JSON of an entry's data."""
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+def check_envelope(body) -> tuple[str | None, str | None, list]:
+    """The request's device id, app version and entries; RequestError if its shape is wrong."""
+    if not isinstance(body, dict):
+        raise RequestError(400, _("The request must be a JSON object."))
+    unknown = set(body) - {"device_id", "app_version", "entries"}
+    if unknown:
+        raise RequestError(400, _("Unknown field in the request."), sorted(str(k)[:40] for k in unknown))
+    entries = body.get("entries")
+    if not isinstance(entries, list):
+        raise RequestError(400, _("'entries' must be a list."), {"entries": _("must be a list")})
+    if len(entries) > MAX_ENTRIES:
+        raise RequestError(
+            413, _("Too many entries in one request (at most {n}).").format(n=MAX_ENTRIES), {"max_entries": MAX_ENTRIES}
+        )
+    device_id = body.get("device_id")
+    if device_id is not None and (not isinstance(device_id, str) or not DEVICE_RE.match(device_id)):
+        raise RequestError(400, _("'device_id' must be 8 to 64 letters, digits, - or _."), {"device_id": _("invalid")})
+    app_version = body.get("app_version")
+    if app_version is not None and (not isinstance(app_version, str) or len(app_version) > 64):
+        raise RequestError(400, _("'app_version' must be text of at most 64 characters."), {"app_version": _("invalid")})
+    return device_id, app_version, entries
+
+
+def _check_entry(ctx: Context, entry) -> tuple[dict, dict]:
+    """The entry's own fields (not its data): returns (entry, errors)."""
+    if not isinstance(entry, dict):
+        return {}, {"entry": _("must be an object")}
+    errors: dict[str, str] = {}
+    for key in entry:
+        if key not in ENTRY_FIELDS:
+            errors[str(key)[:40]] = _("unknown field")
+    if not is_uuid(entry.get("id")):
+        errors["id"] = _("must be a UUID")
+    if entry.get("kind") not in KINDS:
+        errors["kind"] = _("must be one of: {choices}").format(choices=", ".join(sorted(KINDS)))
+    version = entry.get("version")
+    if not is_int(version) or not 1 <= version <= MAX_VERSION:
+        errors["version"] = _("must be between {low} and {high}").format(low=1, high=MAX_VERSION)
+    created = entry.get("created_at")
+    if created is not None and parse_time(created) is None:
+        errors["created_at"] = _("must be a date and time with a time zone offset (ISO 8601)")
+    if not isinstance(entry.get("data"), dict):
+        errors["data"] = _("must be an object")
+    return entry, errors
+
+
+def _summary(errors: dict[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
+
+
+class _Undo(Exception):
+    """Raised inside a savepoint to roll its writes back."""
+
+
+@dataclass
+class _Entry:
+    """One entry that passed validation, ready to be compared with the history and stored."""
+
+    index: int
+    id: str
+    kind: str
+    version: int
+    hash: str
+    text: str  # the canonical JSON of data, as kept in entry_versions
+    created_at: str
+    clean: dict
+    update: bool = False
+
+    def stored(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash, "created_at": self.created_at}
+
+
+def process(db: Database, user: dict, entries: list, *, device_id: str | None = None,
+            app_version: str | None = None, contact_retention_days: int = 365,
+            now: datetime | None = None) -> dict:
+    """Store a batch of entries; one result per entry, in order. Call inside a write transaction."""
+    ctx = Context(db, user, device_id, app_version, now or datetime.now(timezone.utc), contact_retention_days)
+    received = ctx.received_at
+    if device_id:
+        db.execute(
+            "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
+            "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
+            "app_version = coalesce(excluded.app_version, devices.app_version)",
+            [device_id, user["id"], received, received, app_version],
+        )
+    results: list = [None] * len(entries)
+    ready: list[_Entry] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(entries):
+        outcome = _prepare(ctx, index, raw, seen)
+        if isinstance(outcome, _Entry):
+            ready.append(outcome)
+        else:
+            results[index] = outcome
+    histories = _histories(db, [e.id for e in ready])
+    new: list[_Entry] = []
+    for entry in ready:
+        answer = _compare(db, ctx, entry, histories.get(entry.id, []))
+        if answer is None:
+            new.append(entry)
+        else:
+            results[entry.index] = answer
+    if new:
+        try:
+            with db.atomic():
+                _write_all(db, ctx, new)
+            for entry in new:
+                results[entry.index] = _stored_result(entry, received)
+        except (_Undo, sqlite3.IntegrityError):
+            # Someone else wrote some of these ids meanwhile (another process), or one entry
+            # clashes with a row: store them one by one, each in its own savepoint.
+            for entry in new:
+                results[entry.index] = _write_one(db, ctx, entry)
+    return {"server_time": received, "results": results}
+
+
+def _rejected(entry_id, errors: dict) -> dict:
+    return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
+
+
+def _prepare(ctx: Context, index: int, raw, seen: set[str]):
+    """An _Entry ready to store, or the 'rejected' result saying why not."""
+    entry, errors = _check_entry(ctx, raw)
+    raw_id = entry.get("id")
+    entry_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    if not errors:
+        entry_id = entry_id.lower()
+        if entry_id in seen:
+            errors["id"] = _("appears more than once in this request")
+        seen.add(entry_id)
+    if errors:
+        return _rejected(entry_id, errors)
+    check = KINDS[entry["kind"]].validate(ctx, entry["data"])
+    if check.errors:
+        return _rejected(entry_id, check.errors)
+    try:
+        text = canonical(entry["data"])
+    except ValueError:  # NaN or infinity cannot be canonical JSON
+        return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
+    return _Entry(index, entry_id, entry["kind"], entry["version"], hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                  text, entry.get("created_at") or ctx.received_at, check.clean)
+
+
+def _histories(db: Database, ids: list[str]) -> dict[str, list[dict]]:
+    """The stored versions of these ids (one query per 500 ids), oldest first."""
+    out: dict[str, list[dict]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+            f"select entry_id, version, hash, kind, user_id, received_at from entry_versions "
+            f"where entry_id in ({marks}) order by entry_id, version",
+            chunk,
+        ):
+            out.setdefault(row["entry_id"], []).append(row)
+    return out
+
+
+def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> dict | None:
+    """The answer when the history decides it (replay, conflict); None when the entry is to be stored."""
+    same = next((h for h in history if h["version"] == entry.version), None)
+    if same is not None:
+        if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user["id"]:
+            return {"id": entry.id, "status": "unchanged", "hash": entry.hash, "received_at": same["received_at"]}
+        return _conflict(entry.id, history, _("The server already has this version with other content."))
+    if history:
+        if history[-1]["version"] > entry.version:
+            return _conflict(entry.id, history, _("The server already has a newer version of this entry."))
+        if history[0]["kind"] != entry.kind:
+            return _conflict(entry.id, history, _("This id belongs to an entry of another kind."))
+        if not KINDS[entry.kind].may_update(db, ctx, entry.id, history[0]["user_id"]):
+            return _conflict(entry.id, history, _("This entry belongs to someone else."))
+        entry.update = True
+    return None
+
+
+def _version_row(ctx: Context, entry: _Entry) -> tuple:
+    return (entry.id, entry.kind, entry.version, entry.hash, entry.text, ctx.user["id"], ctx.device_id,
+            entry.created_at, ctx.received_at)
+
+
+INSERT_VERSION = (
+    "insert or ignore into entry_versions (entry_id, kind, version, hash, data, user_id, device_id, "
+    "created_at, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _write_all(db: Database, ctx: Context, new: list[_Entry]) -> None:
+    """Store every new entry of a batch at once (the usual case: a phone's fresh entries)."""
+    cursor = db.conn.executemany(INSERT_VERSION, [_version_row(ctx, e) for e in new])
+    if cursor.rowcount != len(new):
+        raise _Undo()  # the unique key refused some: sort them out one by one
+    by_kind: dict[str, list[_Entry]] = {}
+    for entry in new:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    for name, group in by_kind.items():
+        kind = KINDS[name]
+        if kind.store_many is not None:
+            kind.store_many(db, ctx, [(e.stored(), e.clean, e.update) for e in group])
+        else:
+            for e in group:
+                kind.store(db, ctx, e.stored(), e.clean, update=e.update)
+
+
+def _write_one(db: Database, ctx: Context, entry: _Entry) -> dict:
+    """Store one entry in its own savepoint; the unique (entry_id, version) key settles any race."""
+    try:
+        with db.atomic():
+            cursor = db.conn.execute(INSERT_VERSION, _version_row(ctx, entry))
+            if cursor.rowcount == 0:
+                raise _Undo()
+            KINDS[entry.kind].store(db, ctx, entry.stored(), entry.clean, update=entry.update)
+    except _Undo:
+        history = _histories(db, [entry.id]).get(entry.id, [])
+        return _compare(db, ctx, entry, history) or _conflict(entry.id, history or [{"version": entry.version}],
+                                                             _("The server already has this version with other content."))
+    except sqlite3.IntegrityError:
+        return _rejected(entry.id, {"id": _("is already used on the server by other data")})
+    return _stored_result(entry, ctx.received_at)
+
+
+def _stored_result(entry: _Entry, received_at: str) -> dict:
+    return {"id": entry.id, "status": "updated" if entry.update else "created", "hash": entry.hash,
+            "received_at": received_at}
+
+
+def _conflict(entry_id: str, history: list[dict], message: str) -> dict:
+    return {
+        "id": entry_id,
+        "status": "conflict",
+        "current_version": max(h["version"] for h in history),
+        "message": message,
+    }
+
+
+def history(db: Database, entry_id: str) -> list[dict]:
+    """Every stored version of one entry, oldest first."""
+    return [
+        dict(r)
+        for r in db.query(
+            "select entry_id, kind, version, hash, user_id, device_id, created_at, received_at "
+            "from entry_versions where entry_id = ? order by version",
+            [entry_id],
+        )
+    ]
+
+
+def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
+    """What the phone needs to work offline: reference data, the user's outings, limits."""
+    ref = refdata.load(db, locale)
+    return {
+        "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
+        "zones": ref["zones"],
+        "tools": ref["tools"],
+        "categories": ref["categories"],
+        "consent": ref["consent"],
+        "outings": outings.for_user(db, user["id"]),
+        "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
+        "choices": {
+            "place_type": list(encounters.PLACE_TYPES),
+            "outcome": list(encounters.OUTCOMES),
+            "interest": list(encounters.INTERESTS),
+            "age_band": list(encounters.AGE_BANDS),
+            "channel": list(encounters.CHANNELS),
+            "format": list(outings.FORMATS),
+        },
+        "limits": {
+            "max_entries": MAX_ENTRIES,
+            "note_max": encounters.NOTE_MAX,
+            "debrief_max": outings.DEBRIEF_MAX,
+            "people_count_max": 200,
+        },
+    }
