@@ -13,6 +13,7 @@ import json
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
@@ -138,7 +139,7 @@ def validate_reporter(db: Database, value: object, errors: dict) -> dict | None:
     return {"name": name, "email": email, "phone": phone, "consent_text_version": version}
 
 
-def validate_report(db: Database, data: object, *, source: str = "resident") -> tuple[dict, dict]:
+def check_report(db: Database, data: object, *, source: str = "resident") -> tuple[dict, dict]:
     """Check a report's ``data`` (DESIGN.md §4); return (clean data, errors by field)."""
     errors: dict[str, str] = {}
     if not isinstance(data, dict):
@@ -187,7 +188,7 @@ def validate_report(db: Database, data: object, *, source: str = "resident") -> 
 
 def canonical_hash(data: object) -> str:
     """sha256 of the canonical JSON of an entry's data (the same bytes for the same content)."""
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -219,7 +220,7 @@ def validate_entry(db: Database, entry: object, *, source: str = "resident") -> 
         errors["created_at"] = _("must be a date and time with its offset (ISO 8601)")
     elif created > now + timedelta(hours=24) or created < now - timedelta(days=366):
         errors["created_at"] = _("is too far from now")
-    clean, data_errors = validate_report(db, entry.get("data"), source=source)
+    clean, data_errors = check_report(db, entry.get("data"), source=source)
     errors.update(data_errors)
     return clean, errors
 
@@ -263,62 +264,86 @@ def open_reports_of_contact(db: Database, email: str, phone: str) -> int:
     return row[0]
 
 
-def store_report(
-    db: Database,
-    entry: dict,
-    user: dict | None,
-    device_id: str | None,
-    *,
-    clean: dict | None = None,
-    source: str | None = None,
-    received_at: str | None = None,
-    max_open_per_contact: int = 5,
-) -> dict:
-    """Store one report entry idempotently and return its sync result.
+@dataclass
+class Checked:
+    """The result of checking one report's data (the shape sync.py's kinds return)."""
 
-    ``entry`` is the envelope ``{id, kind, version, created_at, data}``; ``user`` is the
-    signed-in field worker (None for an anonymous resident). Call inside a write
-    transaction. Returns ``{"id", "status", ...}`` with status created | unchanged |
-    updated | conflict | rejected, as the sync protocol says.
+    clean: dict
+    errors: dict
+
+
+def validate_report(ctx, data: object) -> Checked:
+    """Sync kind ``report``: check the data a field worker sent with a resident (ctx is sync's Context)."""
+    clean, errors = check_report(ctx.db, data, source="field")
+    reporter = clean.get("reporter")
+    limit = getattr(ctx, "max_open_reports_per_contact", 5)
+    if reporter and not errors and open_reports_of_contact(ctx.db, reporter["email"], reporter["phone"]) >= limit:
+        errors["data.reporter"] = _contact_cap_message(limit)
+    return Checked(clean, errors)
+
+
+def store_report(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
+    """Sync kind ``report``: write the report rows (sync.py has stored the entry version already)."""
+    write_report(db, entry_id=entry["id"], version=entry["version"], digest=entry["hash"], clean=clean,
+                 source="field", user_id=ctx.user["id"], device_id=ctx.device_id,
+                 created_at=entry.get("created_at"), received_at=ctx.received_at, update=update)
+
+
+def may_update_report(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:
+    """A worker may send a newer version of a report they filed, until a coordinator looks at it."""
+    row = db.execute("select status from reports where id = ?", [entry_id]).fetchone()
+    return first_author == ctx.user["id"] and (row is None or row[0] == rs.SUBMITTED)
+
+
+def _contact_cap_message(n: int) -> str:
+    return _("this contact already has %(n)d open reports: wait for them to be dealt with") % {"n": n}
+
+
+def submit_report(db: Database, entry: object, *, source: str = "resident", device_id: str | None = None,
+                  received_at: str | None = None, max_open_per_contact: int = 5, clean: dict | None = None) -> dict:
+    """Store one anonymous report entry (resident page, Open311) idempotently; return its result.
+
+    Call inside a write transaction. Nobody can prove authorship of an anonymous entry,
+    so a second version is never an update: same id, version and content is
+    ``unchanged`` (the phone's retry), anything else under that id is a ``conflict``.
     """
-    source = source or ("field" if user else "resident")
     if clean is None:
         clean, errors = validate_entry(db, entry, source=source)
         if errors:
-            return {"id": entry.get("id") if isinstance(entry, dict) else None, "status": "rejected", "errors": errors}
+            raw_id = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else None
+            return {"id": raw_id[:64] if raw_id else None, "status": "rejected", "errors": errors}
     entry_id = entry["id"].lower()
     version = entry["version"]
     digest = canonical_hash(entry["data"])
     received_at = received_at or refdata.now_iso()
-    user_id = user["id"] if user else None
-    existing = db.execute("select version, hash, user_id, status from reports where id = ?", [entry_id]).fetchone()
+    existing = db.execute("select version, hash, received_at from entry_versions where entry_id = ?"
+                          " order by version desc limit 1", [entry_id]).fetchone()
     if existing:
-        cur_version, cur_hash, cur_user, cur_status = existing
-        if version == cur_version and digest == cur_hash:
-            return {"id": entry_id, "status": "unchanged", "hash": digest, "received_at": received_at}
-        updatable = (
-            version > cur_version and user_id is not None and cur_user == user_id and cur_status == rs.SUBMITTED
-        )
-        if not updatable:
-            return {"id": entry_id, "status": "conflict", "current_version": cur_version,
-                    "errors": {"version": _("the server already has another version of this report")}}
+        if existing[0] == version and existing[1] == digest:
+            return {"id": entry_id, "status": "unchanged", "hash": digest, "received_at": existing[2]}
+        return {"id": entry_id, "status": "conflict", "current_version": existing[0],
+                "errors": {"version": _("the server already has another version of this report")}}
     reporter = clean.get("reporter")
-    if reporter and not existing:
-        count = open_reports_of_contact(db, reporter["email"], reporter["phone"])
-        if count >= max_open_per_contact:
-            return {"id": entry_id, "status": "rejected", "errors": {
-                "data.reporter": _("this contact already has %(n)d open reports: wait for them to be dealt with")
-                % {"n": count}}}
+    if reporter and open_reports_of_contact(db, reporter["email"], reporter["phone"]) >= max_open_per_contact:
+        return {"id": entry_id, "status": "rejected", "errors": {"data.reporter": _contact_cap_message(max_open_per_contact)}}
     inserted = db.execute(
         "insert or ignore into entry_versions (entry_id, kind, version, hash, data, user_id, device_id,"
-        " created_at, received_at) values (?, 'report', ?, ?, ?, ?, ?, ?, ?)",
-        [entry_id, version, digest, json.dumps(entry["data"], ensure_ascii=False, sort_keys=True), user_id,
+        " created_at, received_at) values (?, 'report', ?, ?, ?, null, ?, ?, ?)",
+        [entry_id, version, digest, json.dumps(entry["data"], ensure_ascii=False, sort_keys=True, separators=(",", ":")),
          device_id, entry.get("created_at"), received_at],
     ).rowcount
-    if not inserted:
-        # Same id and version already stored with other content (a concurrent replay).
+    if not inserted:  # a concurrent replay won the unique key
         return {"id": entry_id, "status": "conflict", "current_version": version,
                 "errors": {"version": _("the server already has another version of this report")}}
+    write_report(db, entry_id=entry_id, version=version, digest=digest, clean=clean, source=source, user_id=None,
+                 device_id=device_id, created_at=entry.get("created_at"), received_at=received_at, update=False)
+    return {"id": entry_id, "status": "created", "hash": digest, "received_at": received_at}
+
+
+def write_report(db: Database, *, entry_id: str, version: int, digest: str, clean: dict, source: str,
+                 user_id: int | None, device_id: str | None, created_at: str | None, received_at: str,
+                 update: bool) -> None:
+    """Write (or rewrite, for a newer version) the rows of one report: report, photos, contact, history."""
     loc = clean.get("location") or {}
     zone = clean.get("zone") or (nearest_zone(db, loc["lat"], loc["lon"]) if loc else None)
     row = {
@@ -339,27 +364,24 @@ def store_report(
         "where_detail": clean["where_detail"],
         "zone": zone,
         "wants_to_help": int(clean["wants_to_help"]),
-        "created_at": entry.get("created_at"),
+        "created_at": created_at,
         "updated_at": received_at,
     }
-    if existing:
+    if update and db.execute("select 1 from reports where id = ?", [entry_id]).fetchone():
         db["reports"].update(entry_id, row)
         db.execute("delete from report_photos where report_id = ?", [entry_id])
-        status = "updated"
+        db.execute("delete from report_contacts where report_id = ?", [entry_id])
         _event(db, entry_id, user_id, "edit", text="", public=0, at=received_at)
     else:
         row.update(status=rs.SUBMITTED, received_at=received_at, me_too_count=0)
         db["reports"].insert(row)
-        status = "created"
         _event(db, entry_id, user_id, "status", to_status=rs.SUBMITTED, public=1, at=received_at)
     db["report_photos"].insert_all(
         [{"report_id": entry_id, "sha256": sha, "position": i} for i, sha in enumerate(clean["photos"])], ignore=True
     )
+    reporter = clean.get("reporter")
     if reporter:
-        db["report_contacts"].upsert(
-            {"report_id": entry_id, **reporter, "consented_at": received_at}, pk="report_id"
-        )
-    return {"id": entry_id, "status": status, "hash": digest, "received_at": received_at}
+        db["report_contacts"].insert({"report_id": entry_id, **reporter, "consented_at": received_at}, replace=True)
 
 
 def _event(db: Database, report_id: str, user_id: int | None, kind: str, *, from_status: str | None = None,

@@ -1,6 +1,7 @@
 """Reports as a domain: validation, idempotent storage, me-too, tracking, triage, merge."""
 
 import uuid
+from types import SimpleNamespace
 from datetime import datetime, timezone
 
 import pytest
@@ -25,9 +26,28 @@ def entry(data=None, **over):
     return e
 
 
-def store(db, e, user=None, **kw):
+def store(db, e, **kw):
     with db.atomic():
-        return reports.store_report(db, e, user, None, **kw)
+        return reports.submit_report(db, e, **kw)
+
+
+def field_ctx(db, user_id):
+    """What sync.py hands its kinds (its Context), reduced to what reports use."""
+    return SimpleNamespace(db=db, user={"id": user_id}, device_id="phone-0001", received_at=NOW)
+
+
+def field_sync(db, ctx, e, *, update=False):
+    """Do what sync.py does for one report entry: check, keep the version, store."""
+    checked = reports.validate_report(ctx, e["data"])
+    if checked.errors:
+        return checked.errors
+    with db.atomic():
+        db["entry_versions"].insert({"entry_id": e["id"], "kind": "report", "version": e["version"], "hash": "h",
+                                     "data": "{}", "user_id": ctx.user["id"], "received_at": NOW})
+        stored = {"id": e["id"], "kind": "report", "version": e["version"], "hash": "h" * 64,
+                  "created_at": e["created_at"]}
+        reports.store_report(db, ctx, stored, checked.clean, update=update)
+    return {}
 
 
 def make_user(db, role="coordinator"):
@@ -57,26 +77,39 @@ def test_same_id_other_content_is_a_conflict(fresh_db):
     assert fresh_db["reports"].get(e["id"])["title"] == "Banc cassé"
 
 
-def test_field_worker_may_update_own_submitted_report(fresh_db):
+def test_field_worker_files_with_a_resident_and_may_update_until_reviewed(fresh_db):
     uid = make_user(fresh_db, "field")
-    user = {"id": uid}
-    e = entry(report_data(encounter_id=str(uuid.uuid4())))
-    assert store(fresh_db, e, user)["status"] == "created"
-    assert fresh_db["reports"].get(e["id"])["source"] == "field"
+    ctx = field_ctx(fresh_db, uid)
+    encounter = str(uuid.uuid4())
+    e = entry(report_data(encounter_id=encounter))
+    assert field_sync(fresh_db, ctx, e) == {}
+    row = fresh_db["reports"].get(e["id"])
+    assert (row["source"], row["user_id"], row["encounter_id"], row["device_id"]) == ("field", uid, encounter, "phone-0001")
+    assert reports.may_update_report(fresh_db, ctx, e["id"], uid)
     v2 = dict(e, version=2, data=report_data(title="Banc cassé et tagué"))
-    assert store(fresh_db, v2, user)["status"] == "updated"
+    assert field_sync(fresh_db, ctx, v2, update=True) == {}
     assert fresh_db["reports"].get(e["id"])["title"] == "Banc cassé et tagué"
-    assert fresh_db["entry_versions"].count == 2
-    # An anonymous replay of a higher version is not an update.
-    v3 = dict(e, version=3, data=report_data(title="x" * 10))
-    assert store(fresh_db, v3, None)["status"] == "conflict"
+    assert fresh_db["reports"].count == 1
+    other = field_ctx(fresh_db, make_user(fresh_db, "field"))
+    assert not reports.may_update_report(fresh_db, other, e["id"], uid)
+    with fresh_db.atomic():
+        reports.change_status(fresh_db, e["id"], "under_review", uid)
+    assert not reports.may_update_report(fresh_db, ctx, e["id"], uid)
+
+
+def test_anonymous_higher_version_is_a_conflict(fresh_db):
+    e = entry()
+    store(fresh_db, e)
+    v2 = dict(e, version=2, data=report_data(title="x" * 10))
+    assert store(fresh_db, v2)["status"] == "conflict"
+    assert fresh_db["reports"].get(e["id"])["title"] == "Banc cassé"
 
 
 def test_encounter_link_only_from_the_field(fresh_db):
     data = report_data(encounter_id=str(uuid.uuid4()))
-    _, errors = reports.validate_report(fresh_db, data, source="resident")
+    _, errors = reports.check_report(fresh_db, data, source="resident")
     assert "data" in errors
-    clean, errors = reports.validate_report(fresh_db, data, source="field")
+    clean, errors = reports.check_report(fresh_db, data, source="field")
     assert errors == {} and clean["encounter_id"] == data["encounter_id"]
 
 
