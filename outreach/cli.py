@@ -1,0 +1,131 @@
+"""The `outreach` command: serve | create-user | backup (other areas add their subcommands here)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from . import db as dbmod
+from . import migrations, refdata, users
+from .settings import Settings
+
+
+def _store(settings: Settings) -> dbmod.Store:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = dbmod.Store(settings.db_path)
+    migrations.apply(store.db())
+    with store.write() as db:
+        refdata.seed(db)
+    return store
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    if args.demo:
+        from . import demo
+
+        store = _store(settings)
+        with store.write() as db:
+            accounts = demo.seed(db)
+        store.close()
+        print("Demo accounts (email / password):")
+        for email, role, password in accounts:
+            print(f"  {role:<12} {email:<32} {password}")
+    app = create_app(settings)
+    print(f"Outreach on http://{args.host}:{args.port}/  (data in {settings.data_dir.resolve()})", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+        log_level="info",
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_create_user(args, settings: Settings) -> int:
+    password = os.environ.get("OUTREACH_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("error: set OUTREACH_PASSWORD or run in a terminal to be asked for the password", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    store = _store(settings)
+    try:
+        with store.write() as db:
+            user = users.create_user(db, args.email, password, args.role, args.name)
+    except users.UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"created {user['role']} account {user['email']} (id {user['id']})")
+    return 0
+
+
+def cmd_backup(args, settings: Settings) -> int:
+    if not settings.db_path.exists():
+        print(f"error: no database at {settings.db_path}", file=sys.stderr)
+        return 1
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        print(f"error: {target} exists (use --force to overwrite)", file=sys.stderr)
+        return 1
+    tmp = target.with_name(target.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    dbmod.backup(settings.db_path, tmp)
+    check = sqlite3.connect(tmp)
+    try:
+        result = check.execute("pragma integrity_check").fetchone()[0]
+    finally:
+        check.close()
+    if result != "ok":
+        tmp.unlink(missing_ok=True)
+        print(f"error: the copy failed its integrity check: {result}", file=sys.stderr)
+        return 1
+    os.replace(tmp, target)
+    print(f"backup written to {target} (integrity check: ok)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="outreach", description="Outreach: field tool of a participation team.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the web server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--demo", action="store_true", help="seed demo accounts and data, and print the sign-ins")
+    s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("create-user", help="create an account (password from OUTREACH_PASSWORD or a prompt)")
+    s.add_argument("email")
+    s.add_argument("--role", required=True, choices=users.ROLES)
+    s.add_argument("--name", default=None, help="display name (default: the part of the email before @)")
+    s.set_defaults(func=cmd_create_user)
+    s = sub.add_parser("backup", help="write a consistent copy of the database, even while the server runs")
+    s.add_argument("path")
+    s.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    s.set_defaults(func=cmd_backup)
+    # --- other areas register their subcommands below -----------------------------------
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    return args.func(args, settings) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Demo data for `outreach serve --demo`: accounts, planned outings, a few weeks of encounters."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils import Database
+
+from . import users
+from .refdata import now_iso
+
+DEMO_ACCOUNTS = (
+    ("coordination@demo.outreach", "coordinator", "Camille (coordination)", "demo-coordination"),
+    ("terrain@demo.outreach", "field", "Sami (terrain)", "demo-terrain-1"),
+    ("terrain2@demo.outreach", "field", "Lou (terrain)", "demo-terrain-2"),
+    ("admin@demo.outreach", "admin", "Alex (admin)", "demo-administration"),
+)
+
+
+def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
+    """Create the demo accounts and data once; returns (email, role, password) to print."""
+    created = []
+    for email, role, name, password in DEMO_ACCOUNTS:
+        if users.get_by_email(db, email) is None:
+            users.create_user(db, email, password, role, name)
+        created.append((email, role, password))
+    if db["outings"].count or db["encounters"].count:
+        return created
+    rng = random.Random(2026)
+    field_ids = [users.get_by_email(db, e)["id"] for e, r, *_ in DEMO_ACCOUNTS if r == "field"]
+    coordinator = users.get_by_email(db, DEMO_ACCOUNTS[0][0])["id"]
+    zones = [r["code"] for r in db.query("select code, lat, lon from zones")]
+    centres = {r["code"]: (r["lat"], r["lon"]) for r in db.query("select code, lat, lon from zones")}
+    tools = [r["code"] for r in db.query("select code from tools")]
+    today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    formats = ["market", "building_foot", "walkabout", "stand", "door_to_door", "event"]
+    # Planned outings for the coming days (they appear on the field phones).
+    for i in range(4):
+        oid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        db["outings"].insert(
+            {"id": oid, "version": 0, "zone": zones[i % len(zones)], "format": formats[i % len(formats)], "status": "planned",
+             "planned_date": (today + timedelta(days=i + 1)).date().isoformat(), "debrief": "", "created_by": coordinator,
+             "created_at": now_iso(), "updated_at": now_iso()}
+        )
+        db["outing_members"].insert_all([{"outing_id": oid, "user_id": u} for u in field_ids])
+    # Past outings with encounters; two zones are left out on purpose so coverage shows gaps.
+    reached = zones[:-2] if len(zones) > 2 else zones
+    place_types = ["street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other"]
+    outcomes = ["conversation", "conversation", "brief", "flyer_only", "declined", "already_informed"]
+    interests = ["none", "curious", "curious", "wants_to_take_part"]
+    for day in range(28, 0, -3):
+        zone = rng.choice(reached)
+        start = today - timedelta(days=day)
+        oid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        db["outings"].insert(
+            {"id": oid, "version": 1, "hash": "demo", "zone": zone, "format": rng.choice(formats), "status": "ended",
+             "started_at": start.isoformat(), "ended_at": (start + timedelta(hours=3)).isoformat(),
+             "debrief": "Bon accueil, beaucoup de questions sur le budget participatif.", "created_by": field_ids[0],
+             "created_at": start.isoformat(), "updated_at": start.isoformat()}
+        )
+        db["outing_members"].insert_all([{"outing_id": oid, "user_id": u} for u in field_ids])
+        for _ in range(encounters // 10):
+            eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            at = start + timedelta(minutes=rng.randrange(180))
+            lat, lon = centres[zone]
+            db["encounters"].insert(
+                {"id": eid, "version": 1, "hash": "demo", "user_id": rng.choice(field_ids), "device_id": "demo",
+                 "outing_id": oid, "occurred_at": at.isoformat(), "place_type": rng.choice(place_types), "zone": zone,
+                 "lat": round(lat + rng.uniform(-.004, .004), 3), "lon": round(lon + rng.uniform(-.004, .004), 3),
+                 "accuracy_m": 30, "people_count": rng.choice([1, 1, 1, 2, 3]), "outcome": rng.choice(outcomes),
+                 "interest": rng.choice(interests), "note": "", "created_at": at.isoformat(), "received_at": at.isoformat(),
+                 "updated_at": at.isoformat()}
+            )
+            db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in rng.sample(tools, rng.randint(1, 3))])
+    return created

@@ -1,0 +1,161 @@
+"""Pure ASGI middleware: security headers, cross-site checks, and who is asking (session, language)."""
+
+from __future__ import annotations
+
+import json
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+
+from . import i18n, users
+from .i18n import gettext as _
+from .security import new_token
+from .web import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def content_security_policy(tile_url: str) -> str:
+    img = "'self' data: blob:"
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+            img += f" {parts.scheme}://{host}"
+    return (
+        "default-src 'self'; "
+        f"img-src {img}; "
+        "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'; connect-src 'self'; "
+        "worker-src 'self'; manifest-src 'self'"
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response."""
+
+    def __init__(self, app, settings):
+        self.app = app
+        self.headers = {
+            "Content-Security-Policy": content_security_policy(settings.tile_url),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "X-Frame-Options": "DENY",
+            "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+            "Cross-Origin-Opener-Policy": "same-origin",
+        }
+        if settings.https:
+            self.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in self.headers.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class OriginCheckMiddleware:
+    """Refuses state-changing requests sent by another site's page (the Origin header says so).
+
+    Open311 is exempt: other civic apps call it server to server with an API key, no cookie.
+    """
+
+    EXEMPT_PREFIXES = ("/open311/",)
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in UNSAFE and not scope["path"].startswith(self.EXEMPT_PREFIXES):
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is not None:
+                host = headers.get("host", "")
+                scheme = scope.get("scheme", "http")
+                if origin == "null" or origin.rstrip("/") != f"{scheme}://{host}":
+                    return await _refuse(scope, send, 403, _("Request refused: it comes from another site."))
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope, send, status: int, message: str):
+    if scope["path"].startswith("/api/"):
+        body = json.dumps({"error": message, "detail": None}).encode()
+        ctype = b"application/json"
+    else:
+        body = message.encode()
+        ctype = b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cookies(headers: Headers) -> dict[str, str]:
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+class SessionMiddleware:
+    """Finds who is asking: the user from the signed session cookie, the CSRF cookie, the language.
+
+    A tampered, expired or foreign-key cookie, a deactivated account or a session older
+    than the account's last password change or deactivation all count as signed out.
+    """
+
+    def __init__(self, app, settings, store, signer):
+        self.app = app
+        self.settings = settings
+        self.store = store
+        self.signer = signer
+
+    def load_user(self, token: str | None) -> dict | None:
+        value = self.signer.loads("session", token, max_age=self.settings.session_max_age)
+        if not isinstance(value, dict) or not isinstance(value.get("uid"), int):
+            return None
+        user = users.get(self.store.db(), value["uid"])
+        if not user or not user["active"] or user["session_epoch"] != value.get("epoch"):
+            return None
+        return user
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        cookies = _cookies(headers)
+        user = self.load_user(cookies.get(SESSION_COOKIE))
+        scope["outreach.user"] = user
+        csrf = cookies.get(CSRF_COOKIE, "")
+        new_csrf = None
+        if not (16 <= len(csrf) <= 64 and csrf.replace("-", "").replace("_", "").isalnum()):
+            csrf = new_csrf = new_token(24)
+        scope["outreach.csrf"] = csrf
+        preferred = cookies.get(LANG_COOKIE) or (user or {}).get("locale")
+        locale = i18n.negotiate(headers.get("accept-language"), preferred, self.settings.default_locale)
+        scope["outreach.locale"] = locale
+        token = i18n.set_locale(locale)
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start" and new_csrf:
+                secure = "; Secure" if self.settings.https else ""
+                MutableHeaders(scope=message).append(
+                    "set-cookie", f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                )
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Cookie")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cookie)
+        finally:
+            i18n._current.reset(token)

@@ -1,0 +1,131 @@
+"""Sign-in and sign-out: the JSON API for the phone, a plain form for the office."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from .. import users
+from ..i18n import gettext as _
+from ..web import (
+    SESSION_COOKIE,
+    ApiError,
+    client_ip,
+    current_user,
+    read_form,
+    read_json,
+    render,
+    run_db,
+    safe_next,
+)
+
+
+
+def _throttled(request: Request, email: str) -> int:
+    limiter = request.app.state.limits.login
+    return max(limiter.check("ip:" + client_ip(request)), limiter.check("email:" + email.strip().lower()))
+
+
+def _failed(request: Request, email: str) -> None:
+    limiter = request.app.state.limits.login
+    limiter.hit("ip:" + client_ip(request))
+    limiter.hit("email:" + email.strip().lower())
+
+
+def _set_session(request: Request, response: Response, user: dict) -> None:
+    settings = request.app.state.settings
+    token = request.app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"]})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https or request.url.scheme == "https",
+        path="/",
+    )
+
+
+def home_for(request: Request, user: dict | None) -> str:
+    """Where a person lands after signing in."""
+    from ..web import url_or_none
+
+    if user and user["role"] == "field":
+        return url_or_none(request, "field_app") or "/"
+    if user:
+        return url_or_none(request, "dashboard") or "/"
+    return "/"
+
+
+async def api_sign_in(request: Request):
+    body = await read_json(request, max_bytes=8 * 1024)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("Send a JSON object with email and password."))
+    errors = {}
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not email.strip():
+        errors["email"] = _("Enter your email address.")
+    elif len(email) > 320:
+        errors["email"] = _("This email address is too long.")
+    if not isinstance(password, str) or not password:
+        errors["password"] = _("Enter your password.")
+    elif len(password) > 1024:
+        errors["password"] = _("This password is too long.")
+    if errors:
+        raise ApiError(400, _("Some fields are missing or invalid."), errors)
+    wait = _throttled(request, email)
+    if wait:
+        raise ApiError(429, _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}, None, {"Retry-After": str(wait)})
+    user = await run_db(request, users.authenticate, email, password)
+    if user is None:
+        _failed(request, email)
+        raise ApiError(401, _("Wrong email or password."))
+    response = JSONResponse({"user": users.public(user)})
+    _set_session(request, response, user)
+    return response
+
+
+async def api_whoami(request: Request):
+    user = current_user(request)
+    if not user:
+        raise ApiError(401, _("You are signed out."))
+    return JSONResponse({"user": users.public(user)})
+
+
+async def api_sign_out(request: Request):
+    response = JSONResponse({"signed_out": True})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def login_page(request: Request):
+    next_url = safe_next(request.query_params.get("next"), "")
+    return render(request, "login.html", {"next": next_url, "email": "", "error": None})
+
+
+async def login_submit(request: Request):
+    form = await read_form(request)
+    email = str(form.get("email", ""))[:320]
+    password = str(form.get("password", ""))[:1024]
+    next_url = safe_next(str(form.get("next", "")), "")
+    context = {"next": next_url, "email": email}
+    if not email.strip() or not password:
+        return render(request, "login.html", dict(context, error=_("Enter your email address and your password.")), 400)
+    wait = _throttled(request, email)
+    if wait:
+        message = _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}
+        return render(request, "login.html", dict(context, error=message), 429, headers={"Retry-After": str(wait)})
+    user = await run_db(request, users.authenticate, email, password)
+    if user is None:
+        _failed(request, email)
+        return render(request, "login.html", dict(context, error=_("Wrong email or password.")), 401)
+    response = RedirectResponse(next_url or home_for(request, user), status_code=303)
+    _set_session(request, response, user)
+    return response
+
+
+async def logout_submit(request: Request):
+    await read_form(request)
+    response = RedirectResponse(request.url_for("login").path, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,141 @@
+"""Helpers every view uses: reading bodies safely, database calls off the event loop, rendering."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from .i18n import gettext as _
+from .security import same
+
+SESSION_COOKIE = "outreach_session"
+CSRF_COOKIE = "outreach_csrf"
+CSRF_FIELD = "csrf_token"
+LANG_COOKIE = "outreach_lang"
+
+
+class ApiError(Exception):
+    """An error answered as JSON ``{"error": message, "detail": detail}``."""
+
+    def __init__(self, status: int, message: str, detail: Any = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = str(message)
+        self.detail = detail
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.message, "detail": self.detail}, self.status, headers=self.headers)
+
+
+def current_user(request: Request) -> dict | None:
+    """The signed-in, active user of this request, or None."""
+    return request.scope.get("outreach.user")
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (uvicorn has already applied trusted proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def store(request: Request):
+    return request.app.state.store
+
+
+async def run_db(request: Request, fn: Callable, *args, **kwargs):
+    """Call ``fn(db, *args, **kwargs)`` in a worker thread, with this thread's connection."""
+    st = store(request)
+    return await run_in_threadpool(lambda: fn(st.db(), *args, **kwargs))
+
+
+async def write_db(request: Request, fn: Callable, *args, **kwargs):
+    """Call ``fn(db, *args, **kwargs)`` inside one write transaction, in a worker thread."""
+    st = store(request)
+
+    def call():
+        with st.write() as db:
+            return fn(db, *args, **kwargs)
+
+    return await run_in_threadpool(call)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            if int(length) > limit:
+                raise ApiError(413, _("The request is too large."), {"max_bytes": limit})
+        except ValueError:
+            raise ApiError(400, _("Invalid Content-Length header."))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, _("The request is too large."), {"max_bytes": limit})
+    return bytes(body)
+
+
+async def read_json(request: Request, max_bytes: int | None = None) -> Any:
+    """The JSON body; 415 unless application/json, 413 when too large, 400 when malformed."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise ApiError(415, _("The request must be sent as application/json."))
+    limit = max_bytes or request.app.state.settings.max_body_bytes
+    body = await _read_body(request, limit)
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, _("The request body is not valid JSON."))
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed")  # NaN and Infinity are not JSON
+
+
+async def read_form(request: Request, max_bytes: int = 64 * 1024) -> FormData:
+    """URL-encoded form data with the CSRF token checked (403 when it is missing or wrong)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        raise HTTPException(415, _("This form must be sent as a regular web form."))
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise HTTPException(413, _("The form is too large."))
+    try:
+        form = await request.form(max_files=0, max_fields=200)
+    except Exception:  # multipart/urlencoded parser errors
+        raise HTTPException(400, _("The form could not be read."))
+    token = form.get(CSRF_FIELD)
+    expected = request.scope.get("outreach.csrf", "")
+    if not isinstance(token, str) or not expected or not same(token, expected):
+        raise HTTPException(403, _("The form has expired. Go back, reload the page and try again."))
+    return form
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go to after a form (never another site: no open redirects)."""
+    if not target or not isinstance(target, str) or len(target) > 500:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers=None) -> HTMLResponse:
+    """Render a template of outreach/templates with the request in its context."""
+    return request.app.state.templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
+
+
+def url_or_none(request: Request, name: str, **params) -> str | None:
+    """The URL of a named route, or None where this build has no such route."""
+    try:
+        return str(request.url_for(name, **params).path)
+    except Exception:
+        return None
