@@ -94,8 +94,11 @@ def service_definition(db: Database, code: str) -> dict:
     return {"service_code": code, "attributes": []}
 
 
+# Listed: what a coordinator has accepted at some point (even if declined or merged later),
+# and what other apps posted here themselves.
 _LISTED = (
-    "(r.status in ({accepted}) or r.source = 'open311')".format(accepted=",".join(f"'{s}'" for s in sorted(rs.ACCEPTED_ONWARD)))
+    "(r.source = 'open311' or exists (select 1 from report_events e where e.report_id = r.id"
+    " and e.kind = 'status' and e.to_status = 'accepted'))"
 )
 
 
