@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .i18n import lazy_gettext as _l, gettext as _
+from .i18n import gettext as _, lazy_gettext
 
 SUBMITTED = "submitted"
 UNDER_REVIEW = "under_review"
@@ -30,15 +30,15 @@ PUBLIC_WORKSITE = (ACCEPTED, SCHEDULED, IN_PROGRESS)
 ACCEPTED_ONWARD = frozenset({ACCEPTED, SCHEDULED, IN_PROGRESS, DONE})
 
 LABELS = {
-    SUBMITTED: _l("Submitted"),
-    UNDER_REVIEW: _l("Under review"),
-    NEEDS_INFO: _l("Information needed"),
-    ACCEPTED: _l("Accepted"),
-    SCHEDULED: _l("Scheduled"),
-    IN_PROGRESS: _l("In progress"),
-    DONE: _l("Done"),
-    DECLINED: _l("Declined"),
-    DUPLICATE: _l("Duplicate"),
+    SUBMITTED: lazy_gettext("Submitted"),
+    UNDER_REVIEW: lazy_gettext("Under review"),
+    NEEDS_INFO: lazy_gettext("Information needed"),
+    ACCEPTED: lazy_gettext("Accepted"),
+    SCHEDULED: lazy_gettext("Scheduled"),
+    IN_PROGRESS: lazy_gettext("In progress"),
+    DONE: lazy_gettext("Done"),
+    DECLINED: lazy_gettext("Declined"),
+    DUPLICATE: lazy_gettext("Duplicate"),
 }
 
 _FORWARD = {
