@@ -10,7 +10,8 @@ from starlette.routing import Mount
 from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by every section)
 from .assets import STATIC_DIR, HashedStaticFiles
 from .views import auth, pages
-from .views import open311 as open311_views, public, reports_api, triage
+from .views import api, field  # field app and sync (issue 3)
+from .views import open311 as open311_views, public, reports_api, triage  # worksites (issue 4)
 
 
 def routes() -> list:
@@ -28,8 +29,12 @@ def routes() -> list:
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
         #
         # --- field app and sync (issue 3) ---------------------------------------------
-        #
-        #
+        route("/app", field.field_app, name="field_app", allow=PUBLIC),  # a shell: data comes from bootstrap
+        route("/sw.js", field.service_worker, name="service_worker", allow=PUBLIC),
+        route("/manifest.webmanifest", field.manifest, name="manifest", allow=PUBLIC),
+        route("/api/v1/sync", api.sync_entries, name="api_sync", allow=STAFF, methods=["POST"]),
+        route("/api/v1/bootstrap", api.bootstrap, name="api_bootstrap", allow=STAFF, methods=["GET"]),
+        route("/api/v1/openapi.json", api.openapi_json, name="api_openapi", allow=PUBLIC, methods=["GET"]),
         #
         # --- worksites: reports, tracking, triage, Open311 (issue 4) -------------------
         route("/report", public.report_form, name="report_form", allow=PUBLIC, methods=["GET"]),

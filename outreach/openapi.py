@@ -1,0 +1,278 @@
+"""The OpenAPI 3 description of /api/v1 (DESIGN.md §4). A test keeps it in step with the route table."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from . import __version__, encounters, outings, sync
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+UUID = {"type": "string", "format": "uuid"}
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with a time zone offset"}
+LOCATION = {
+    "type": "object",
+    "required": ["lat", "lon"],
+    "additionalProperties": False,
+    "properties": {
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "accuracy_m": {"type": ["number", "null"], "minimum": 0},
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "A readable message, in the user's language"}, "detail": {}},
+    },
+    "SyncRequest": {
+        "type": "object",
+        "required": ["entries"],
+        "additionalProperties": False,
+        "properties": {
+            "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
+            "app_version": {"type": "string", "maxLength": 64},
+            "entries": {"type": "array", "maxItems": sync.MAX_ENTRIES, "items": {"$ref": "#/components/schemas/Entry"}},
+        },
+    },
+    "Entry": {
+        "type": "object",
+        "required": ["id", "kind", "version", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "id": UUID,
+            "kind": {"type": "string", "enum": ["encounter", "outing", "report"]},
+            "version": {"type": "integer", "minimum": 1, "maximum": sync.MAX_VERSION},
+            "created_at": TIME,
+            "data": {"oneOf": [
+                {"$ref": "#/components/schemas/EncounterData"},
+                {"$ref": "#/components/schemas/OutingData"},
+                {"$ref": "#/components/schemas/ReportData"},
+            ]},
+        },
+    },
+    "EncounterData": {
+        "type": "object",
+        "required": ["occurred_at", "place_type", "outcome"],
+        "additionalProperties": False,
+        "properties": {
+            "occurred_at": dict(TIME, description="Not more than 24 h ahead of the server, not older than a year"),
+            "outing_id": {"type": ["string", "null"], "format": "uuid"},
+            "place_type": {"type": "string", "enum": list(encounters.PLACE_TYPES)},
+            "zone": {"type": ["string", "null"], "description": "A zone code (see bootstrap)"},
+            "location": {"oneOf": [{"type": "null"}, LOCATION], "description": "Stored rounded to about 100 m"},
+            "people_count": {"type": "integer", "minimum": 1, "maximum": 200, "default": 1},
+            "outcome": {"type": "string", "enum": list(encounters.OUTCOMES)},
+            "tools": {"type": "array", "uniqueItems": True, "items": {"type": "string"}, "description": "Tool codes"},
+            "interest": {"type": "string", "enum": list(encounters.INTERESTS), "default": "none"},
+            "audience": {
+                "type": ["object", "null"],
+                "additionalProperties": False,
+                "properties": {
+                    "age_band": {"type": ["string", "null"], "enum": [*encounters.AGE_BANDS, None]},
+                    "language": {"type": ["string", "null"], "description": "A language code such as fr or ar"},
+                },
+            },
+            "note": {"type": "string", "maxLength": encounters.NOTE_MAX},
+            "follow_up": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "required": ["consent", "consent_text_version", "channel", "contact"],
+                "additionalProperties": False,
+                "description": "Stored in the contact table, never in the encounter",
+                "properties": {
+                    "consent": {"type": "boolean", "enum": [True], "description": "Must be literally true"},
+                    "consent_text_version": {"type": "string"},
+                    "channel": {"type": "string", "enum": list(encounters.CHANNELS)},
+                    "contact": {"type": "string", "maxLength": 200},
+                    "name": {"type": "string", "maxLength": 100},
+                    "purposes": {"type": "array", "uniqueItems": True, "items": {"type": "string"}},
+                },
+            }]},
+        },
+    },
+    "OutingData": {
+        "type": "object",
+        "required": ["zone", "format", "started_at"],
+        "additionalProperties": False,
+        "properties": {
+            "zone": {"type": ["string", "null"]},
+            "format": {"type": "string", "enum": list(outings.FORMATS)},
+            "started_at": TIME,
+            "ended_at": {"type": ["string", "null"], "format": "date-time"},
+            "members": {"type": "array", "maxItems": outings.MAX_MEMBERS, "items": {"type": "integer"}},
+            "tallies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": outings.MAX_TALLY}},
+            "debrief": {"type": "string", "maxLength": outings.DEBRIEF_MAX},
+        },
+    },
+    "ReportData": {
+        "type": "object",
+        "required": ["title", "category"],
+        "properties": {
+            "title": {"type": "string", "minLength": 3, "maxLength": 120},
+            "description": {"type": "string", "maxLength": 4000},
+            "category": {"type": "string"},
+            "location": LOCATION,
+            "address": {"type": "string", "maxLength": 300},
+            "where_detail": {"type": "string", "maxLength": 300},
+            "photos": {"type": "array", "maxItems": 5, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            "wants_to_help": {"type": "boolean"},
+            "reporter": {"type": ["object", "null"]},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "required": ["id", "status"],
+        "properties": {
+            "id": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["created", "unchanged", "updated", "conflict", "rejected"]},
+            "hash": {"type": "string", "description": "sha256 (hex) of the canonical JSON of data"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "current_version": {"type": "integer", "description": "conflict: the version the server has"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}, "description": "rejected: field → message"},
+            "message": {"type": "string", "description": "rejected, conflict: a readable summary"},
+            "tracking_url": {"type": "string", "description": "reports: the resident's private status page"},
+        },
+    },
+    "SyncResponse": {
+        "type": "object",
+        "required": ["server_time", "results"],
+        "properties": {
+            "server_time": {"type": "string", "format": "date-time"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        },
+    },
+    "Bootstrap": {
+        "type": "object",
+        "required": ["user", "zones", "tools", "categories", "consent", "outings", "limits", "app_version", "server_time"],
+        "properties": {
+            "user": {"type": "object", "required": ["id", "display_name", "role"]},
+            "zones": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
+            "tools": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
+            "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
+            "consent": {"type": ["object", "null"], "properties": {"version": {"type": "string"}, "text": {"type": "string"}}},
+            "outings": {"type": "array", "items": {"type": "object", "required": ["id", "format", "status", "members"]},
+                        "description": "Outings planned for (or started with) this user"},
+            "teammates": {"type": "array", "items": {"type": "object", "required": ["id", "display_name"]}},
+            "choices": {"type": "object"},
+            "limits": {"type": "object"},
+            "app_version": {"type": "string"},
+            "server_time": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Code": {"type": "object", "required": ["code", "label"], "properties": {"code": {"type": "string"}, "label": {"type": "string"}}},
+    "User": {"type": "object", "required": ["id", "email", "display_name", "role"]},
+}
+
+COMMON_ERRORS = {
+    "400": _error("Malformed JSON or a body of the wrong shape"),
+    "413": _error("More than 500 entries or 1 MiB"),
+    "415": _error("Not application/json"),
+    "429": _error("Too many requests (see Retry-After)"),
+}
+
+OPERATIONS: dict[tuple[str, str], dict] = {
+    ("/api/v1/session", "post"): {
+        "summary": "Sign in (sets the session cookie)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["email", "password"],
+            "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {"user": {"$ref": "#/components/schemas/User"}}}),
+                      "401": _error("Wrong email or password (the same message either way)"),
+                      "429": _error("Too many failed attempts")},
+    },
+    ("/api/v1/session", "get"): {
+        "summary": "Who is signed in",
+        "responses": {"200": _json({"type": "object", "properties": {"user": {}}}), "401": _error("Not signed in")},
+    },
+    ("/api/v1/session", "delete"): {
+        "summary": "Sign out",
+        "responses": {"200": _json({"type": "object"})},
+    },
+    ("/api/v1/sync", "post"): {
+        "summary": "Store a batch of field entries, exactly once",
+        "description": "One result per entry, in order. Retries are harmless: a stored (id, version) "
+                       "is answered `unchanged`. One bad entry never blocks the others.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncRequest"}}}},
+        "responses": {
+            "200": _json({"$ref": "#/components/schemas/SyncResponse"}),
+            **COMMON_ERRORS,
+            "401": _error("Not signed in: the phone keeps its outbox and asks to sign in again"),
+            "403": _error("Wrong role, or a request from another site"),
+        },
+    },
+    ("/api/v1/bootstrap", "get"): {
+        "summary": "What the phone needs offline: reference data, the user's outings, consent text, limits",
+        "responses": {"200": _json({"$ref": "#/components/schemas/Bootstrap"}), "401": _error("Not signed in")},
+    },
+    ("/api/v1/openapi.json", "get"): {
+        "summary": "This document",
+        "responses": {"200": _json({"type": "object"})},
+    },
+    ("/api/v1/reports", "post"): {
+        "summary": "A resident reports a small open worksite (anonymous)",
+        "description": "Same envelope and results as /api/v1/sync, kind `report` only; each `created` result "
+                       "carries `tracking_url`.",
+        "security": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncRequest"}}}},
+        "responses": {"200": _json({"$ref": "#/components/schemas/SyncResponse"}), **COMMON_ERRORS,
+                      "403": _error("A request from another site")},
+    },
+    ("/api/v1/attachments/{sha256}", "put"): {
+        "summary": "Upload one photo (raw bytes), named by the sha256 of its bytes",
+        "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+        "requestBody": {"required": True, "content": {
+            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"201": _json({"type": "object"}, "Stored"), "200": _json({"type": "object"}, "Already stored"),
+                      "400": _error("The bytes do not hash to the name"), "413": _error("Larger than 10 MiB"),
+                      "415": _error("Not a JPEG, PNG or WebP image"), "429": _error("Too many uploads")},
+    },
+}
+
+
+def api_operations(app) -> set[tuple[str, str]]:
+    """(path, method) of every /api/v1 route of this app."""
+    out = set()
+    for route in app.routes:
+        if isinstance(route, Route) and route.path.startswith("/api/v1/"):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    out.add((route.path, method.lower()))
+    return out
+
+
+def document(app) -> dict:
+    """The OpenAPI document for the routes this app has."""
+    paths: dict[str, dict] = {}
+    for path, method in sorted(api_operations(app)):
+        operation = OPERATIONS.get((path, method))
+        if operation is None:
+            operation = {"summary": "Undocumented", "responses": {"default": {"description": "See DESIGN.md"}}}
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Outreach API",
+            "version": __version__,
+            "description": "The field app's and residents' API. Every error body is JSON "
+                           "{\"error\": message, \"detail\": …} with a message in the user's language.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "outreach_session"}},
+        },
+        "security": [{"session": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,211 @@
+"""Field-by-field checks of synced data: each failure names the field and says why, in the user's language."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import datetime, timedelta
+
+from .i18n import gettext as _
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}$")
+PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,24}$")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+# Control characters other than tab and newlines have no place in a note typed on a phone.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_INT = 2**31 - 1
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 date-time with an offset, or None when it is not one."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None
+    return parsed
+
+
+def is_uuid(value: object) -> bool:
+    """A UUID written in its canonical 36-character form."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def is_int(value: object) -> bool:
+    # JSON true/false arrive as Python bools, which are ints: refuse them.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+class Check:
+    """Collects the clean value of each field of one object and an error for each bad one."""
+
+    def __init__(self, data: dict, prefix: str = "data."):
+        self.data = data
+        self.prefix = prefix
+        self.errors: dict[str, str] = {}
+        self.clean: dict = {}
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.setdefault(self.prefix + field, message)
+
+    def only(self, allowed: set[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                name = key if isinstance(key, str) and len(key) <= 40 else "?"
+                self.fail(name, _("unknown field"))
+
+    def missing(self, field: str, required: bool) -> bool:
+        """True when the field is absent (and records an error if it was required)."""
+        if field in self.data:
+            return False
+        if required:
+            self.fail(field, _("is required"))
+        return True
+
+    def integer(self, field: str, low: int, high: int, *, required: bool = True, default: int | None = None):
+        if self.missing(field, required):
+            self.clean[field] = default
+            return default
+        value = self.data[field]
+        if not is_int(value):
+            self.fail(field, _("must be a whole number"))
+        elif not low <= value <= high:
+            self.fail(field, _("must be between {low} and {high}").format(low=low, high=high))
+        else:
+            self.clean[field] = value
+        return self.clean.get(field)
+
+    def choice(self, field: str, choices, *, required: bool = True, nullable: bool = False, default=None):
+        if self.missing(field, required):
+            self.clean[field] = default
+            return default
+        value = self.data[field]
+        if value is None and nullable:
+            self.clean[field] = None
+        elif not isinstance(value, str) or value not in choices:
+            self.fail(field, _("must be one of: {choices}").format(choices=", ".join(sorted(choices))))
+        else:
+            self.clean[field] = value
+        return self.clean.get(field)
+
+    def text(self, field: str, max_len: int, *, min_len: int = 0, required: bool = False, nullable: bool = False):
+        if self.missing(field, required):
+            self.clean[field] = None if nullable else ""
+            return self.clean[field]
+        value = self.data[field]
+        if value is None and nullable:
+            self.clean[field] = None
+            return None
+        if not isinstance(value, str):
+            self.fail(field, _("must be text"))
+            return None
+        value = value.strip()
+        if CONTROL_RE.search(value):
+            self.fail(field, _("contains control characters"))
+        elif len(value) > max_len:
+            self.fail(field, _("must be at most {n} characters").format(n=max_len))
+        elif len(value) < min_len:
+            self.fail(field, _("must be at least {n} characters").format(n=min_len))
+        else:
+            self.clean[field] = value
+        return self.clean.get(field)
+
+    def time(self, field: str, now: datetime, *, ahead: timedelta, back: timedelta, required: bool = True, nullable: bool = False):
+        """A date-time with an offset, within [now - back, now + ahead]; kept as UTC ISO text."""
+        if self.missing(field, required):
+            self.clean[field] = None
+            return None
+        value = self.data[field]
+        if value is None and nullable:
+            self.clean[field] = None
+            return None
+        parsed = parse_time(value)
+        if parsed is None:
+            self.fail(field, _("must be a date and time with a time zone offset (ISO 8601)"))
+        elif parsed > now + ahead:
+            self.fail(field, _("is too far in the future"))
+        elif parsed < now - back:
+            self.fail(field, _("is too far in the past"))
+        else:
+            self.clean[field] = parsed
+        return self.clean.get(field)
+
+    def uuid(self, field: str, *, nullable: bool = True):
+        if self.missing(field, False):
+            self.clean[field] = None
+            return None
+        value = self.data[field]
+        if value is None and nullable:
+            self.clean[field] = None
+        elif not is_uuid(value):
+            self.fail(field, _("must be a UUID"))
+        else:
+            self.clean[field] = value.lower()
+        return self.clean.get(field)
+
+    def codes(self, field: str, allowed: set[str], *, max_items: int = 50):
+        """A list of distinct codes, each from ``allowed`` (may be empty)."""
+        if self.missing(field, False):
+            self.clean[field] = []
+            return []
+        value = self.data[field]
+        if not isinstance(value, list) or len(value) > max_items:
+            self.fail(field, _("must be a list of codes"))
+        elif not all(isinstance(v, str) for v in value):
+            self.fail(field, _("must be a list of codes"))
+        elif len(set(value)) != len(value):
+            self.fail(field, _("must not repeat a code"))
+        elif unknown := [v for v in value if v not in allowed]:
+            self.fail(field, _("unknown code: {code}").format(code=str(unknown[0])[:40]))
+        else:
+            self.clean[field] = list(value)
+        return self.clean.get(field)
+
+    def location(self, field: str):
+        """null or {lat, lon, accuracy_m}, rounded to about 100 m (three decimals)."""
+        if self.missing(field, False):
+            self.clean[field] = None
+            return None
+        value = self.data[field]
+        if value is None:
+            self.clean[field] = None
+            return None
+        if not isinstance(value, dict) or set(value) - {"lat", "lon", "accuracy_m"}:
+            self.fail(field, _("must be an object with lat, lon and accuracy_m"))
+            return None
+        lat, lon, acc = value.get("lat"), value.get("lon"), value.get("accuracy_m")
+        if not is_number(lat) or not -90 <= lat <= 90:
+            self.fail(field + ".lat", _("must be a latitude between -90 and 90"))
+        if not is_number(lon) or not -180 <= lon <= 180:
+            self.fail(field + ".lon", _("must be a longitude between -180 and 180"))
+        if acc is not None and (not is_number(acc) or not 0 <= acc <= 100_000):
+            self.fail(field + ".accuracy_m", _("must be between {low} and {high}").format(low=0, high=100000))
+        if any(k.startswith(self.prefix + field) for k in self.errors):
+            return None
+        # Three decimals is about 111 m of latitude (78 m of longitude here): enough to count
+        # a neighbourhood, too coarse to point at a doorstep.
+        self.clean[field] = {
+            "lat": round(float(lat), 3),
+            "lon": round(float(lon), 3),
+            "accuracy_m": max(100, int(round(acc))) if acc is not None else None,
+        }
+        return self.clean[field]
+
+
+def iso_utc(value: datetime) -> str:
+    from datetime import timezone
+
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,176 @@
+"""The field app's pages: the offline shell at /app, the service worker at /sw.js, the web app manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import __version__, encounters, outings, refdata
+from ..assets import STATIC_DIR
+from ..i18n import gettext as _
+from ..settings import REPO_ROOT
+from ..web import render, run_db, url_or_none
+
+SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
+TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
+# Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
+PRECACHED_PAGES = ("field_app", "report_form")
+JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
+LANGUAGES = ("fr", "en", "ar", "es", "it", "pt", "tr", "ru", "zh", "other")
+
+
+def place_type_labels() -> list[tuple[str, str]]:
+    names = {
+        "street": _("Street"), "market": _("Market"), "school_gate": _("School gate"),
+        "building_entrance": _("Building entrance"), "transport": _("Transport stop"), "shop": _("Shop"),
+        "event": _("Event"), "other": _("Other place"),
+    }
+    return [(code, names[code]) for code in encounters.PLACE_TYPES]
+
+
+def outcome_labels() -> list[tuple[str, str]]:
+    names = {
+        "conversation": _("Real conversation"), "brief": _("Brief exchange"), "flyer_only": _("Flyer only"),
+        "declined": _("Declined"), "already_informed": _("Already informed"),
+    }
+    return [(code, names[code]) for code in encounters.OUTCOMES]
+
+
+def interest_labels() -> list[tuple[str, str]]:
+    names = {"none": _("No particular interest"), "curious": _("Curious"), "wants_to_take_part": _("Wants to take part")}
+    return [(code, names[code]) for code in encounters.INTERESTS]
+
+
+def format_labels() -> list[tuple[str, str]]:
+    names = {
+        "market": _("Market"), "building_foot": _("Foot of the buildings"), "walkabout": _("Walkabout"),
+        "stand": _("Stand"), "door_to_door": _("Door to door"), "event": _("Event"),
+    }
+    return [(code, names[code]) for code in outings.FORMATS]
+
+
+def age_band_labels() -> list[tuple[str, str]]:
+    names = {"under_18": _("Under 18"), "18_29": "18–29", "30_44": "30–44", "45_64": "45–64", "65_plus": _("65 and over")}
+    return [(code, names[code]) for code in encounters.AGE_BANDS]
+
+
+def channel_labels() -> list[tuple[str, str]]:
+    names = {"email": _("Email"), "phone": _("Phone call"), "sms": _("Text message")}
+    return [(code, names[code]) for code in encounters.CHANNELS]
+
+
+def language_labels() -> list[tuple[str, str]]:
+    names = {
+        "fr": "Français", "en": "English", "ar": "العربية", "es": "Español", "it": "Italiano",
+        "pt": "Português", "tr": "Türkçe", "ru": "Русский", "zh": "中文", "other": _("Another language"),
+    }
+    return [(code if code != "other" else "und", names[code]) for code in LANGUAGES]
+
+
+@lru_cache(maxsize=1)
+def js_msgids() -> tuple[str, ...]:
+    """Every string the scripts pass to t("…"), read once from static/js."""
+    found: list[str] = []
+    for path in sorted((STATIC_DIR / "js").rglob("*.js")):
+        for m in JS_CALL.finditer(path.read_text(encoding="utf-8")):
+            if m.group("msg") not in found:
+                found.append(m.group("msg"))
+    return tuple(found)
+
+
+def js_messages() -> dict[str, str]:
+    """The scripts' strings in this request's language."""
+    return {msgid: _(msgid) for msgid in js_msgids()}
+
+
+async def field_app(request: Request):
+    """The field app shell: the same for everyone, so the service worker can keep it."""
+    locale = request.scope.get("outreach.locale", "fr")
+    ref = await run_db(request, refdata.load, locale)
+    labels = {
+        "place_type": dict(place_type_labels()),
+        "outcome": dict(outcome_labels()),
+        "format": dict(format_labels()),
+        "interest": dict(interest_labels()),
+        "zone": {z["code"]: z["label"] for z in ref["zones"]},
+        "tool": {t["code"]: t["label"] for t in ref["tools"]},
+        "urls": {
+            "bootstrap": url_or_none(request, "api_bootstrap"),
+            "sync": url_or_none(request, "api_sync"),
+            "session": url_or_none(request, "api_sign_in"),
+            "sw": url_or_none(request, "service_worker"),
+        },
+    }
+    return render(
+        request,
+        "field.html",
+        {
+            "ref": ref,
+            "place_types": place_type_labels(),
+            "outcomes": outcome_labels(),
+            "interests": interest_labels(),
+            "formats": format_labels(),
+            "age_bands": age_band_labels(),
+            "channels": channel_labels(),
+            "languages": language_labels(),
+            "labels": labels,
+            "js_messages": js_messages(),
+        },
+    )
+
+
+def precache_pages(request: Request) -> list[str]:
+    """The app-shell pages this build has (built from the route table, so a missing page is skipped)."""
+    return [path for name in PRECACHED_PAGES if (path := url_or_none(request, name))]
+
+
+@lru_cache(maxsize=4)
+def _templates_digest(_key: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES_DIR.rglob("*.html")):
+        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted((REPO_ROOT / "outreach" / "locale").rglob("*.po")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def service_worker_source(request: Request) -> str:
+    """sw/sw.js with its version and precache list: [url, content hash] of every static file."""
+    hashes: dict[str, str] = request.app.state.static_hashes
+    static_base = request.url_for("static", path="").path.rstrip("/")
+    files = [[f"{static_base}/{path}?v={digest}", digest] for path, digest in sorted(hashes.items())]
+    pages = precache_pages(request)
+    source = SW_SOURCE.read_text(encoding="utf-8")
+    version = hashlib.sha256(
+        json.dumps([__version__, files, pages, source, _templates_digest(__version__)]).encode()
+    ).hexdigest()[:16]
+    outbox_url = f"{static_base}/js/outbox.js"
+    return (
+        source.replace('"__VERSION__"', json.dumps(version))
+        .replace("__PRECACHE__", json.dumps(files))
+        .replace("__PAGES__", json.dumps(pages))
+        .replace('"__OUTBOX__"', json.dumps(outbox_url))
+    )
+
+
+async def service_worker(request: Request):
+    """The service worker, at the root so that its scope is the whole site."""
+    return Response(
+        service_worker_source(request),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+async def manifest(request: Request):
+    """The web app manifest, static/manifest.webmanifest, at the root URL the pages link to."""
+    return Response(
+        (STATIC_DIR / "manifest.webmanifest").read_bytes(),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": "no-cache"},
+    )
