@@ -18,28 +18,15 @@ from .reports_api import tracking_url
 
 FORM_FIELDS = ("title", "description", "category", "address", "where_detail", "lat", "lon", "accuracy_m",
                "reporter_name", "reporter_email", "reporter_phone")
-# Messages the page's script shows (it has no gettext of its own): msgid -> current language.
-JS_MESSAGES = (
-    "Position recorded (within %(m)s m).", "Looking for your position…",
-    "Your position is not available: give an address instead.", "Already reported nearby",
-    "If your report is one of these, say “me too” instead of filing it again.", "Me too", "Thank you: counted",
-    "Thank you: your support was added to this report.", "Could not send your “me too”: try again when online.",
-    "Preparing the photo…", "Photo ready (%(w)s × %(h)s).", "This file is not a photo we can read.",
-    "Say where: use your position or give an address.",
-    "Tick the consent box to leave your contact details, or clear them.",
-    "Your phone is out of storage: free some space and try again.", "Could not save the report on this phone.",
-    "Report saved. Sending…", "Report saved on this phone. It will be sent when the network returns.",
-    "Waiting for the network", "Sending…", "Sent", "Needs attention", "Report", "Follow this report",
-    "Your report was sent. Keep your tracking link.",
-)
-
-
 def _locale(request: Request) -> str:
     return request.scope.get("outreach.locale", "fr")
 
 
 def _js_messages() -> dict:
-    return {m: _(m) for m in JS_MESSAGES}
+    # Every script string (the outbox's included), as the field app does.
+    from .field import js_messages
+
+    return js_messages()
 
 
 async def report_form(request: Request, values: dict | None = None, errors: dict | None = None, status_code: int = 200,

@@ -2,16 +2,12 @@
 // HTML; with it, a report (and its photo, resized here) goes into the outbox at once and
 // reaches the server when the network allows, exactly once.
 
-import { enqueue, list, syncNow, onChange } from "./outbox.js";
+import { t } from "./i18n.js";
+import { betweenSyncs, enqueue, list, onChange, start, syncNow } from "./outbox.js";
 import { prepare } from "./photo.js";
 
 const ENDPOINT = "/api/v1/reports";
 const MINE_KEY = "outreach.my-reports"; // tracking links kept on this phone (not the outbox)
-
-const messages = JSON.parse(document.getElementById("i18n")?.textContent || "{}");
-function t(msgid) {
-  return messages[msgid] || msgid;
-}
 
 const form = document.getElementById("report-form");
 const statusBox = document.getElementById("report-status");
@@ -61,7 +57,7 @@ function showPosition() {
   form.elements.namedItem("lat").value = position.lat;
   form.elements.namedItem("lon").value = position.lon;
   form.elements.namedItem("accuracy_m").value = position.accuracy_m;
-  positionStatus.textContent = t("Position recorded (within %(m)s m).").replace("%(m)s", position.accuracy_m);
+  positionStatus.textContent = t("Position recorded (within {m} m).", { m: position.accuracy_m });
 }
 
 if (positionButton && "geolocation" in navigator) {
@@ -159,7 +155,7 @@ photoInput?.addEventListener("change", async () => {
   photoStatus.textContent = t("Preparing the photo…");
   try {
     prepared = await prepare(file);
-    photoStatus.textContent = t("Photo ready (%(w)s × %(h)s).").replace("%(w)s", prepared.width).replace("%(h)s", prepared.height);
+    photoStatus.textContent = t("Photo ready ({w} × {h}).", { w: prepared.width, h: prepared.height });
   } catch (err) {
     photoInput.value = "";
     photoStatus.textContent = t("This file is not a photo we can read.");
@@ -310,6 +306,40 @@ async function render() {
   if (announce) say(announce, "ok");
 }
 
+// --- offline: the service worker keeps this page, the outbox sends when it can ---------
+
+async function registerServiceWorker() {
+  const url = form.dataset.sw;
+  if (!url || !("serviceWorker" in navigator)) return;
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register(url, { type: "module", scope: "/" });
+  } catch (err) {
+    return; // the page still works online, and the outbox still queues
+  }
+  const banner = document.getElementById("update-banner");
+  const offer = () => {
+    if (reg.waiting && navigator.serviceWorker.controller) banner.hidden = false;
+  };
+  offer();
+  reg.addEventListener("updatefound", () => {
+    const worker = reg.installing;
+    if (worker) worker.addEventListener("statechange", () => worker.state === "installed" && offer());
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (reloading || !banner.dataset.asked) return;
+    reloading = true;
+    window.location.reload();
+  });
+  document.getElementById("reload-page").addEventListener("click", async () => {
+    banner.dataset.asked = "1";
+    // A new version takes over only between syncs, never in the middle of one.
+    await betweenSyncs(async () => reg.waiting && reg.waiting.postMessage({ type: "skip-waiting" }));
+  });
+}
+
 onChange(render);
 render();
-window.addEventListener("online", () => syncNow().catch(() => {}));
+start();
+registerServiceWorker();
