@@ -753,3 +753,14 @@ def bulk_change(db: Database, report_ids: list[str], target: str, user_id: int |
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def purge_contacts(db: Database, days: int, *, now: datetime | None = None) -> dict[str, int]:
+    """Erase reporters' contacts and volunteers of reports closed more than ``days`` ago (retention rule)."""
+    cutoff = ((now or datetime.now(timezone.utc)) - timedelta(days=days)).isoformat(timespec="seconds")
+    marks = ",".join("?" * len(rs.CLOSED))
+    closed = f"select id from reports where status in ({marks}) and closed_at is not null and closed_at < ?"
+    params = [*sorted(rs.CLOSED), cutoff]
+    contacts = db.execute(f"delete from report_contacts where report_id in ({closed})", params).rowcount
+    volunteers = db.execute(f"delete from report_volunteers where report_id in ({closed})", params).rowcount
+    return {"report_contacts": contacts, "report_volunteers": volunteers}

@@ -312,3 +312,14 @@ def test_nearby_and_me_too(client, store):
     assert client.post(f"/api/v1/reports/{uuid.uuid4()}/me-too", json=tap).status_code == 404
     assert client.post(f"/api/v1/reports/{first['id']}/me-too", json={"id": "x"}).status_code == 400
     assert store.db()["reports"].get(first["id"])["me_too_count"] == 1
+
+
+def test_html_in_the_title_is_shown_as_text(client, coordinator_client):
+    title = '<img src=x onerror="alert(1)">'
+    result = post(client, envelope(report_data(title=title))).json()["results"][0]
+    assert result["status"] == "created"
+    for html in (client.get(result["tracking_url"]).text,
+                 coordinator_client.get("/coordinator/reports").text,
+                 coordinator_client.get(f"/coordinator/reports/{result['id']}").text):
+        assert title not in html
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html

@@ -376,3 +376,25 @@ def test_public_worksites_and_sign_up(fresh_db):
         reports.sign_up(fresh_db, e["id"], dict(form, consent=False))
     assert "consent" in caught.value.errors
     assert reports.public_worksites(fresh_db)[0]["volunteers"] == 1
+
+
+def test_contacts_of_long_closed_reports_are_purged(fresh_db):
+    from datetime import timedelta
+
+    reporter = {"email": "old@example.org", "consent": True, "consent_text_version": "2026-01"}
+    old, recent, still_open = entry(report_data(reporter=reporter)), entry(report_data(reporter=reporter)), entry(
+        report_data(reporter=reporter))
+    for e in (old, recent, still_open):
+        store(fresh_db, e)
+    with fresh_db.atomic():
+        for e in (old, recent):
+            reports.change_status(fresh_db, e["id"], "declined", None, reason="non")
+        fresh_db.execute("update reports set closed_at = '2020-01-01T00:00:00+00:00' where id = ?", [old["id"]])
+    with fresh_db.atomic():
+        counts = reports.purge_contacts(fresh_db, 90)
+    assert counts == {"report_contacts": 1, "report_volunteers": 0}
+    assert {r["report_id"] for r in fresh_db["report_contacts"].rows} == {recent["id"], still_open["id"]}
+    later = datetime.now(timezone.utc) + timedelta(days=91)
+    with fresh_db.atomic():
+        assert reports.purge_contacts(fresh_db, 90, now=later)["report_contacts"] == 1
+    assert [r["report_id"] for r in fresh_db["report_contacts"].rows] == [still_open["id"]]

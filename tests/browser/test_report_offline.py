@@ -158,3 +158,18 @@ def test_report_page_fits_320px(browser, live_server):
         assert box["height"] >= 44
     finally:
         context.close()
+
+
+def test_photo_hash_on_the_phone_matches_the_server(page, live_server):
+    """crypto.subtle and the fallback used on plain-http origins give the server's sha256."""
+    import hashlib
+
+    page.goto(live_server.url + "/report")
+    data = photo_bytes()[:50_000]
+    expected = hashlib.sha256(data).hexdigest()
+    got = page.evaluate("""async (bytes) => {
+        const m = await import('/static/js/photo.js');
+        const arr = new Uint8Array(bytes);
+        return [await m.sha256Hex(new Blob([arr])), m.sha256Fallback(arr), m.sha256Fallback(new Uint8Array(0))];
+    }""", list(data))
+    assert got == [expected, expected, hashlib.sha256(b"").hexdigest()]
