@@ -19,6 +19,17 @@ EXPECTED = {
     # core
     "home": PUBLIC, "health": PUBLIC, "set_language": PUBLIC, "login": PUBLIC, "login_submit": PUBLIC, "logout": PUBLIC,
     "api_sign_in": PUBLIC, "api_whoami": PUBLIC, "api_sign_out": PUBLIC, "static": PUBLIC,
+    # field app and sync (issue 3)
+    "field_app": PUBLIC, "service_worker": PUBLIC, "manifest": PUBLIC, "api_sync": STAFF, "api_bootstrap": STAFF,
+    "api_openapi": PUBLIC,
+    # worksites (issue 4): residents report and follow anonymously; triage is office work
+    "report_form": PUBLIC, "report_submit": PUBLIC, "track": PUBLIC, "track_info": PUBLIC, "track_photo": PUBLIC,
+    "worksites": PUBLIC, "worksite_volunteer": PUBLIC, "photo": PUBLIC, "api_reports": PUBLIC, "api_reports_nearby": PUBLIC,
+    "api_report_me_too": PUBLIC, "api_attachment": PUBLIC,
+    "triage": OFFICE, "triage_bulk": OFFICE, "triage_detail": OFFICE, "triage_status": OFFICE, "triage_reply": OFFICE,
+    "triage_merge": OFFICE,
+    "open311_discovery": PUBLIC, "open311_services": PUBLIC, "open311_service": PUBLIC, "open311_requests": PUBLIC,
+    "open311_requests_post": PUBLIC, "open311_request": PUBLIC, "open311_token": PUBLIC,
     # coordinators and admins (issue 5)
     "dashboard": OFFICE, "encounters": OFFICE, "outings": OFFICE, "outing_report": OFFICE, "map": OFFICE, "map_data": OFFICE,
     "planning": OFFICE, "planning_submit": OFFICE, "planning_cancel": OFFICE, "exports": OFFICE, "export_download": OFFICE,
@@ -31,7 +42,8 @@ EXPECTED = {
 }
 # Values for path parameters (anything not listed gets a harmless word).
 PARAMS = {"outing_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4()), "user_id": "999999", "table": "zones",
-          "token": "not-a-token", "kind": "encounters", "fmt": "csv", "code": "fr", "path": "app.css"}
+          "token": "not-a-token", "kind": "encounters", "fmt": "csv", "code": "fr", "path": "app.css",
+          "report_id": str(uuid.uuid4()), "request_id": str(uuid.uuid4()), "sha256": "0" * 64}
 # Public routes whose own answer is a refusal for some visitors (not an access decision).
 OWN_ANSWER = {("api_whoami", "anonymous"): 401}
 MOUNT_FILES = {"static": "/static/app.css", "leaflet": "/vendor/leaflet/leaflet.css"}
