@@ -15,9 +15,9 @@ BAD_FILTERS = [
     ("end=2026-13-45", "AAAA-MM-JJ"),
     ("start=2026-11-30&end=2026-11-01", "avant la date de début"),
     ("start=99999-01-01", "AAAA-MM-JJ"),
-    ("zone=secteur-99", "Zone inconnue"),
-    ("zone=<script>alert(1)</script>", "Zone inconnue"),
-    ("zone=' OR 1=1 --", "Zone inconnue"),
+    ("zone=secteur-99", "Secteur inconnu"),
+    ("zone=<script>alert(1)</script>", "Secteur inconnu"),
+    ("zone=' OR 1=1 --", "Secteur inconnu"),
     ("start=" + "9" * 500, "trop longue"),
 ]
 LIST_ONLY = [
@@ -65,7 +65,7 @@ def test_bad_export_filters(coordinator_client, store, query):
 
 def test_bad_map_data_is_json(coordinator_client):
     r = coordinator_client.get("/coordinator/map.geojson?zone=nowhere")
-    assert r.status_code == 400 and r.json()["detail"]["zone"] == "Zone inconnue."
+    assert r.status_code == 400 and r.json()["detail"]["zone"] == "Secteur inconnu."
 
 
 def test_period_longer_than_three_years_is_refused(coordinator_client):
@@ -85,7 +85,7 @@ def future(days=5):
 @pytest.mark.parametrize(
     "form, field_message",
     [
-        ({"zone": "secteur-99", "planned_date": future(), "format": "market"}, "Choisissez une zone"),
+        ({"zone": "secteur-99", "planned_date": future(), "format": "market"}, "Choisissez un secteur"),
         ({"zone": "secteur-1", "planned_date": "15/01/2027", "format": "market"}, "AAAA-MM-JJ"),
         ({"zone": "secteur-1", "planned_date": "2020-01-01", "format": "market"}, "La date est passée"),
         ({"zone": "secteur-1", "planned_date": future(), "format": "<b>party</b>"}, "Choisissez un format"),

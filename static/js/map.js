@@ -43,7 +43,7 @@ async function main() {
   el.textContent = "";
   el.classList.add("map-ready");
   const centre = [Number(el.dataset.lat), Number(el.dataset.lon)];
-  const map = L.map(el, { preferCanvas: true }).setView(centre, 13);
+  const map = L.map(el).setView(centre, 13);
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
   }
