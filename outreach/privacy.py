@@ -241,7 +241,8 @@ def purge(db: Database, contact_retention_days: int, reporter_contact_retention_
     closed = [
         r["id"]
         for r in db.query(
-            "select id from reports where closed_at is not null and datetime(closed_at) <= datetime(?) and "
+            "select id from reports where status in ('done', 'declined', 'duplicate') and closed_at is not null "
+            "and datetime(closed_at) <= datetime(?) and "
             "(exists (select 1 from report_contacts c where c.report_id = reports.id) or "
             " exists (select 1 from report_volunteers v where v.report_id = reports.id))",
             [closed_limit],

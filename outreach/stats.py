@@ -54,7 +54,7 @@ def default_period(today: date | None = None, weeks: int = 8) -> Period:
 
 def rebuild(db: Database) -> None:
     """Refill the aggregate tables from the source rows (after a bulk load that bypassed triggers)."""
-    with db.conn:
+    with db.atomic():
         db.execute("delete from agg_encounters")
         db.execute("delete from agg_tools")
         db.execute("delete from agg_outings")

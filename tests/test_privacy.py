@@ -150,3 +150,27 @@ def test_daily_purge_runs_from_the_app_lifespan(tmp_path):
     asyncio.run(run())
     assert store.db()["contacts"].count == 0
     store.close()
+
+
+def test_erasure_after_a_real_sync_leaves_no_trace(field_client, coordinator_client, store):
+    """A follow-up given in the street goes through /api/v1/sync; the erasure then finds and clears it everywhere."""
+    from tests.test_sync import encounter
+
+    follow = {"consent": True, "consent_text_version": "2026-01", "channel": "sms", "contact": "06 98 76 54 32",
+              "name": "Mme Durand", "purposes": ["petition"]}
+    e = encounter(follow_up=follow)
+    body = {"device_id": "phone-erasure", "app_version": "1.0", "entries": [e]}
+    assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "created"
+    db = store.db()
+    assert "06 98 76 54 32" in dump_everything(db)
+    coordinator_client.get("/login")
+    token = coordinator_client.cookies.get("outreach_csrf")
+    r = coordinator_client.post("/coordinator/privacy/erase", data={"csrf_token": token, "identifier": "+33 6 98 76 54 32",
+                                                                     "confirm": "yes", "reference": "courrier 12"})
+    assert r.status_code == 200
+    everything = dump_everything(db)
+    assert "98 76 54 32" not in everything and "0698765432" not in everything and "Mme Durand" not in everything
+    # The encounter itself is kept (it holds no personal data), and a replay of the same entry stays harmless.
+    assert db["encounters"].count == 1
+    assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "unchanged"
+    assert db["contacts"].count == 0

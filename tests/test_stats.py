@@ -58,3 +58,26 @@ def test_triggers_follow_updates_and_deletes_and_match_a_rebuild(fresh_db):
 
 def test_weeks_of_a_period_cover_every_iso_week():
     assert stats.weeks_of(stats.Period(date(2026, 12, 28), date(2027, 1, 11))) == ["2026-W53", "2027-W01", "2027-W02"]
+
+
+def test_aggregates_follow_the_real_sync(field_client, store):
+    """Created, then updated to another zone and tools: the dashboard counts follow, and match a rebuild."""
+    from datetime import datetime, timezone
+
+    from tests.test_sync import encounter
+
+    e = encounter(zone="secteur-3", tools=["petition"], people_count=2)
+    body = {"device_id": "phone-stats", "app_version": "1.0", "entries": [e]}
+    assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "created"
+    e2 = dict(e, version=2, data=dict(e["data"], zone="secteur-4", tools=["agora", "votation"], people_count=5))
+    body["entries"] = [e2]
+    assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "updated"
+    db = store.db()
+    today = datetime.now(timezone.utc).date()
+    o = stats.overview(db, stats.Period(date(today.year - 1, 1, 1), today))
+    assert o["totals"] == {"encounters": 1, "people": 5}
+    assert o["zone_tool"] == {"secteur-4": {"agora": 1, "votation": 1}}
+    live = snapshot(db)
+    with store.write() as wdb:
+        stats.rebuild(wdb)
+    assert snapshot(db) == live
