@@ -8,7 +8,7 @@ OUTCOMES = {
     "conversation": lazy_gettext("Conversation"),
     "brief": lazy_gettext("Brief exchange"),
     "flyer_only": lazy_gettext("Flyer only"),
-    "declined": lazy_gettext("Declined"),
+    "declined": lazy_gettext("Declined to talk"),
     "already_informed": lazy_gettext("Already informed"),
 }
 INTERESTS = {
@@ -36,8 +36,8 @@ FORMATS = {
 }
 OUTING_STATUSES = {
     "planned": lazy_gettext("Planned"),
-    "started": lazy_gettext("In progress"),
-    "ended": lazy_gettext("Done"),
+    "started": lazy_gettext("Under way"),
+    "ended": lazy_gettext("Finished"),
 }
 REPORT_STATES = {
     "submitted": lazy_gettext("Submitted"),
