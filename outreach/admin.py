@@ -266,3 +266,29 @@ def reference(db: Database) -> dict:
     out = {t: list(db.query(f"select * from [{t}] order by sort, code")) for t in REF_TABLES}
     out["consent_texts"] = list(db.query("select * from consent_texts order by created_at desc, version desc"))
     return out
+
+
+# --- Open311 API keys -------------------------------------------------------------------------
+
+
+def api_keys(db: Database) -> list[dict]:
+    """Every key (never the key itself: only its hash is stored)."""
+    return list(db.query("select id, name, created_at, active from api_keys order by active desc, created_at desc, id desc"))
+
+
+def create_api_key(db: Database, by: int, name: str) -> str:
+    """A new key for another civic app, shown once; recorded in the audit log."""
+    from . import open311
+
+    try:
+        key = open311.create_api_key(db, name)
+    except ValueError:
+        raise AdminError({"name": _("Name the application in 1 to 100 characters.")})
+    audit.record(db, by, "api_key_created", "api_key", "", name=" ".join(name.split()))
+    return key
+
+
+def revoke_api_key(db: Database, by: int, key_id: int) -> None:
+    if db.execute("update api_keys set active = 0 where id = ? and active = 1", [key_id]).rowcount != 1:
+        raise AdminError(_("Unknown or already revoked key."))
+    audit.record(db, by, "api_key_revoked", "api_key", key_id)

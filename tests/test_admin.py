@@ -171,3 +171,21 @@ def test_domain_links_carry_their_purpose_and_expire(fresh_db):
     assert admin.read_invitation(signer, token, max_age=-1) is None  # expired
     assert admin.read_invitation(Signer("other" * 10), token, max_age=60) is None
     assert signer.loads(admin.RESET, token, max_age=60) is None
+
+
+def test_open311_api_keys_made_once_and_revoked(admin_client, store):
+    from outreach import open311
+
+    token = csrf(admin_client)
+    r = admin_client.post("/admin/api-keys", data={"csrf_token": token, "name": "Appli Quartiers"})
+    assert r.status_code == 200
+    key = html.unescape(re.search(r'id="new-key" type="text" readonly value="([^"]+)"', r.text).group(1))
+    assert open311.check_api_key(store.db(), key)["name"] == "Appli Quartiers"
+    assert key not in admin_client.get("/admin/api-keys").text  # shown once only
+    key_id = store.db().execute("select id from api_keys").fetchone()[0]
+    r = admin_client.post(f"/admin/api-keys/{key_id}/revoke", data={"csrf_token": token})
+    assert r.status_code == 200 and open311.check_api_key(store.db(), key) is None
+    assert admin_client.post(f"/admin/api-keys/{key_id}/revoke", data={"csrf_token": token}).status_code == 400
+    assert admin_client.post("/admin/api-keys", data={"csrf_token": token, "name": "   "}).status_code == 400
+    actions = [r[0] for r in store.db().execute("select action from audit_log order by id")]
+    assert actions == ["api_key_created", "api_key_revoked"]

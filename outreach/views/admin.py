@@ -196,3 +196,36 @@ async def reset_submit(request: Request):
     if errors:
         return render(request, "admin/accept.html", {"kind": "reset", "errors": errors, "token": request.path_params["token"]}, 400)
     return RedirectResponse(request.url_for("login").path + "?reset=1", status_code=303)
+
+
+# --- Open311 API keys ---------------------------------------------------------------------------
+
+
+async def api_keys_page(request: Request, errors: dict | None = None, new_key: str | None = None, status: int = 200):
+    rows = await run_db(request, admin.api_keys)
+    return render(request, "admin/api_keys.html",
+                  {"rows": rows, "errors": errors or {}, "new_key": new_key, "done": request.query_params.get("done")},
+                  status_code=status)
+
+
+async def api_key_create(request: Request):
+    form = await read_form(request)
+    me = current_user(request)
+    try:
+        key = await write_db(request, admin.create_api_key, me["id"], str(form.get("name", ""))[:300])
+    except admin.AdminError as e:
+        return await api_keys_page(request, e.errors, status=400)
+    return await api_keys_page(request, new_key=key)
+
+
+async def api_key_revoke(request: Request):
+    await read_form(request)
+    me = current_user(request)
+    raw = request.path_params["key_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise HTTPException(404)
+    try:
+        await write_db(request, admin.revoke_api_key, me["id"], int(raw))
+    except admin.AdminError as e:
+        return await api_keys_page(request, e.errors, status=400)
+    return RedirectResponse(request.url_for("admin_api_keys").path + "?done=revoked", status_code=303)
