@@ -197,8 +197,11 @@ def _map_data(db, locale: str, params) -> dict:
         period = stats.default_period(today())
         f = replace(f, start=period.start, end=period.end)
     points = _map_points(db, f) if not errors else {"encounters": [], "reports": []}
+    zones = list(db.query("select code, lat, lon from zones where active = 1 and lat is not null and lon is not null"))
+    if f.zone:
+        zones = [z for z in zones if z["code"] == f.zone]
     centre = next(iter(db.query("select avg(lat) as lat, avg(lon) as lon from zones where lat is not null")), None)
-    return {"ref": ref, "f": f, "errors": errors, "points": points, "centre": centre}
+    return {"ref": ref, "f": f, "errors": errors, "points": points, "centre": centre, "zones": zones}
 
 
 async def map_page(request: Request):
@@ -220,6 +223,12 @@ async def map_data(request: Request):
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
          "properties": {"kind": "report", "title": p["title"], "status": states.get(p["status"], p["status"])}}
         for p in data["points"]["reports"]
+    ]
+    # Zone names at their centres: something to read the map by when there are no tiles.
+    features += [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [z["lon"], z["lat"]]},
+         "properties": {"kind": "zone", "label": data["ref"]["zones"].get(z["code"], z["code"])}}
+        for z in data["zones"]
     ]
     return JSONResponse({"type": "FeatureCollection", "features": features})
 

@@ -57,7 +57,14 @@ async function main() {
     return;
   }
   const max = Math.max(1, ...data.features.filter((f) => f.properties.kind === "encounters").map((f) => f.properties.count));
-  const layer = L.geoJSON(data, {
+  const zones = data.features.filter((f) => f.properties.kind === "zone");
+  const points = { type: "FeatureCollection", features: data.features.filter((f) => f.properties.kind !== "zone") };
+  for (const z of zones) {
+    const [lon, lat] = z.geometry.coordinates;
+    L.tooltip({ permanent: true, direction: "center", className: "map-zone-label", interactive: false })
+      .setLatLng([lat, lon]).setContent(z.properties.label.split(" — ")[0]).addTo(map);
+  }
+  const layer = L.geoJSON(points, {
     pointToLayer: (feature, latlng) => {
       const p = feature.properties;
       if (p.kind === "report") {
@@ -67,7 +74,7 @@ async function main() {
     },
     onEachFeature: (feature, marker) => marker.bindPopup(popupFor(feature.properties)),
   }).addTo(map);
-  if (data.features.length) {
+  if (points.features.length) {
     map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
   } else {
     note(t("No point to show for these filters."));
