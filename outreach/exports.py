@@ -22,6 +22,7 @@ from .queries import Filters, encounter_where, outing_where
 KINDS = ("encounters", "outings", "reports")
 FORMATS = ("csv", "geojson")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+DELIMITERS = {"comma": ",", "semicolon": ";"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _BATCH = 2000
 
@@ -108,10 +109,13 @@ def _stream(db: Database, sql: str, params: list) -> Iterator[dict]:
             yield dict(zip(names, row))
 
 
-def csv_chunks(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
-    """CSV text in chunks: BOM, header, then rows (CRLF line ends, as RFC 4180 and spreadsheets expect)."""
+def csv_chunks(columns: list[str], rows: Iterable[dict], delimiter: str = ",") -> Iterator[str]:
+    """CSV text in chunks: BOM, header, then rows (CRLF line ends, as RFC 4180 and spreadsheets expect).
+
+    ``delimiter=";"`` suits spreadsheets set up for French, whose list separator is the semicolon.
+    """
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, delimiter=delimiter)
     buf.write("\ufeff")
     writer.writerow(columns)
     n = 0
@@ -146,18 +150,18 @@ def geojson_chunks(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def chunks(db: Database, kind: str, fmt: str, f: Filters) -> Iterator[str]:
+def chunks(db: Database, kind: str, fmt: str, f: Filters, delimiter: str = ",") -> Iterator[str]:
     """The export of one kind in one format, as text chunks."""
-    if kind not in _SOURCES or fmt not in FORMATS:
+    if kind not in _SOURCES or fmt not in FORMATS or delimiter not in DELIMITERS.values():
         raise ValueError(f"unknown export {kind}/{fmt}")
     columns, rows = _SOURCES[kind](db, f)
-    return csv_chunks(columns, rows) if fmt == "csv" else geojson_chunks(columns, rows)
+    return csv_chunks(columns, rows, delimiter) if fmt == "csv" else geojson_chunks(columns, rows)
 
 
 def filename(kind: str, fmt: str, today: str) -> str:
     return f"outreach-{kind}-{today}.{'csv' if fmt == 'csv' else 'geojson'}"
 
 
-def record(db: Database, user_id: int | None, kind: str, fmt: str, f: Filters, via: str = "web") -> None:
+def record(db: Database, user_id: int | None, kind: str, fmt: str, f: Filters, via: str = "web", **extra) -> None:
     """Write the export to the audit log (who, what, which filters, from where)."""
-    audit.record(db, user_id, "export", kind, "", format=fmt, filters=f.params(), via=via)
+    audit.record(db, user_id, "export", kind, "", format=fmt, filters=f.params(), via=via, **extra)

@@ -152,3 +152,12 @@ def test_privacy_request_through_the_pages(coordinator_client, data, store):
     actions = [a["action"] for a in store.db().query("select action from audit_log order by id")]
     assert actions[-2:] == ["access_request", "erasure"]
     assert "resident@example.org" not in json.dumps(list(store.db()["audit_log"].rows))
+
+
+def test_semicolon_export_through_the_page(coordinator_client, data):
+    r = coordinator_client.get("/coordinator/exports/encounters.csv?zone=secteur-2&sep=semicolon")
+    assert r.status_code == 200
+    header = r.content.decode("utf-8").splitlines()[0]
+    assert header.startswith("\ufeffid;occurred_at;zone")
+    assert coordinator_client.get("/coordinator/exports/encounters.csv?sep=tab").status_code == 400
+    assert "sep=semicolon" in coordinator_client.get("/coordinator/exports").text

@@ -126,3 +126,8 @@ def test_unknown_ids_in_paths(coordinator_client):
     assert coordinator_client.get("/coordinator/audit?before=1e99").status_code == 400
     assert coordinator_client.get("/coordinator/audit?action=<b>").status_code == 400
     assert coordinator_client.get("/coordinator/audit?before=" + "9" * 12).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["end=2025-01-01", "start=2030-01-01", "start=2026-01-01", "zone="])
+def test_one_bound_alone_is_a_valid_period(coordinator_client, query):
+    assert coordinator_client.get(f"/coordinator?{query}").status_code == 200

@@ -117,3 +117,12 @@ def test_cli_export_writes_the_file_and_records_it(tmp_path, monkeypatch, capsys
     db = connect(tmp_path / "outreach.db")
     assert [json.loads(r["detail"])["via"] for r in db.query("select detail from audit_log where action = 'export'")] == ["cli", "cli"]
     db.close()
+
+
+def test_semicolon_csv_for_french_spreadsheets(fresh_db):
+    add_encounter(fresh_db, note="un; deux, trois")
+    text = "".join(exports.chunks(fresh_db, "encounters", "csv", Filters(), delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert rows[0]["note"] == "un; deux, trois" and rows[0]["people_count"] == "1"
+    with pytest.raises(ValueError):
+        exports.chunks(fresh_db, "encounters", "csv", Filters(), delimiter="|")

@@ -76,8 +76,12 @@ def _dashboard_data(db, locale: str, params) -> dict:
             {k: params.get(k) for k in ("start", "end", "zone") if params.get(k) is not None},
             {"zones": set(ref["zones"]), "tools": set(ref["tools"])},
         )
-        start = f.start or period.start
-        end = f.end or (period.end if not f.start or f.start <= period.end else f.start)
+        # One bound alone keeps the default length (eight weeks) on the other side.
+        if f.end and not f.start:
+            start, end = stats.default_period(f.end).start, f.end
+        else:
+            start = f.start or period.start
+            end = f.end or (period.end if not f.start or f.start <= period.end else f.start)
         if start > end:
             raise FilterError({"end": _("The end date is before the start date.")})
         if (end - start).days > 3 * 366:
@@ -304,12 +308,12 @@ async def exports_page(request: Request):
                   status_code=400 if errors else 200)
 
 
-def _stream(path, kind: str, fmt: str, f: Filters):
+def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str):
     # Its own connection: a streamed body is produced across several worker threads after
     # the request's own thread has moved on to other requests.
     db = connect(path)
     try:
-        for chunk in exports.chunks(db, kind, fmt, f):
+        for chunk in exports.chunks(db, kind, fmt, f, delimiter):
             yield chunk.encode("utf-8")
     finally:
         db.close()
@@ -324,15 +328,19 @@ async def export_download(request: Request):
         ref = reference(db, get_locale())
         return queries.parse_filters(request.query_params, {"zones": set(ref["zones"]), "tools": set(ref["tools"])})
 
+    sep = request.query_params.get("sep") or "comma"
     try:
+        if sep not in exports.DELIMITERS:
+            raise FilterError({"sep": _("Unknown separator.")})
         f = await run_db(request, load)
     except FilterError as e:
         return render(request, "error.html", {"status": 400, "message": "; ".join(e.errors.values())}, status_code=400)
     user = current_user(request)
-    await write_db(request, exports.record, user["id"], kind, fmt, f, "web")
+    extra = {"separator": sep} if fmt == "csv" and sep != "comma" else {}
+    await write_db(request, exports.record, user["id"], kind, fmt, f, "web", **extra)
     name = exports.filename(kind, fmt, today().isoformat())
     return StreamingResponse(
-        _stream(request.app.state.settings.db_path, kind, fmt, f),
+        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep]),
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
