@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from outreach import migrations, refdata, stats

@@ -23,9 +23,9 @@ ROLES = ("field", "coordinator", "admin")
 INVITE = "invitation"
 RESET = "password_reset"
 REF_TABLES = ("zones", "tools", "categories")
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}\Z")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 
 
 class AdminError(ValueError):

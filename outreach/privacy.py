@@ -24,7 +24,7 @@ from . import audit
 log = logging.getLogger("outreach.privacy")
 ERASED = "[effacé]"
 _PERSONAL_KEYS = ("follow_up", "reporter", "volunteer")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\Z")
 
 
 class IdentifierError(ValueError):

@@ -22,7 +22,7 @@ OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed
 INTERESTS = ("none", "curious", "wants_to_take_part")
 FORMATS = ("market", "building_foot", "walkabout", "stand", "door_to_door", "event")
 OUTING_STATUSES = ("planned", "started", "ended")
-_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+ID_RE = re.compile(r"[0-9A-Za-z-]{1,64}\Z")
 _MAX_DAY = date(9999, 12, 30)
 
 
@@ -120,7 +120,7 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
 
     raw = get("outing")
     if raw is not None:
-        if _ID.match(raw):
+        if ID_RE.match(raw):
             values["outing"] = raw
         else:
             errors["outing"] = _("Unknown outing.")
@@ -133,7 +133,7 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
     raw = get("after")
     if raw is not None:
         key, sep, ident = raw.partition("~")
-        if sep and _ID.match(ident) and _valid_key(key):
+        if sep and ID_RE.match(ident) and _valid_key(key):
             values["after"] = (key, ident)
         else:
             errors["after"] = _("This page link is not valid; start again from the first page.")

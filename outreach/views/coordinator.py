@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 
 from starlette.exceptions import HTTPException
-from xstatic.pkg import leaflet
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, StreamingResponse
+from xstatic.pkg import leaflet
 
 from .. import charts, exports, followups, labels, planning, queries, refdata, stats
 from ..db import connect
@@ -142,7 +142,7 @@ async def outing_list(request: Request):
 
 async def outing_report(request: Request):
     outing_id = request.path_params["outing_id"]
-    if not queries._ID.match(outing_id):
+    if not queries.ID_RE.match(outing_id):
         raise HTTPException(404)
 
     def load(db):
@@ -281,7 +281,7 @@ async def planning_cancel(request: Request):
     await read_form(request)
     outing_id = request.path_params["outing_id"]
     user = current_user(request)
-    ok = queries._ID.match(outing_id) and await write_db(request, planning.cancel, outing_id, user["id"])
+    ok = queries.ID_RE.match(outing_id) and await write_db(request, planning.cancel, outing_id, user["id"])
     if not ok:
         return await planning_page(request, {"_": _("This outing cannot be cancelled: it has started or does not exist.")}, None, 400)
     return RedirectResponse(request.url_for("planning").path + "?done=cancelled", status_code=303)
@@ -373,7 +373,7 @@ async def followup_done(request: Request):
     await read_form(request)
     contact_id = request.path_params["contact_id"]
     user = current_user(request)
-    ok = bool(queries._ID.match(contact_id)) and await write_db(request, followups.mark_done, contact_id, user["id"])
+    ok = bool(queries.ID_RE.match(contact_id)) and await write_db(request, followups.mark_done, contact_id, user["id"])
     if not ok:
         raise HTTPException(404, _("This follow-up no longer exists (it may have expired)."))
     return RedirectResponse(request.url_for("followups").path + "?done=1", status_code=303)
