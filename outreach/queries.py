@@ -130,6 +130,10 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
             values["worker"] = int(raw)
         else:
             errors["worker"] = _("Unknown worker.")
+    # Pages are walked with a cursor, not numbers: say so rather than ignore ?page=1000000000000.
+    raw = get("page")
+    if raw is not None and raw != "1":
+        errors["page"] = _("Pages have no numbers here: use the links at the bottom of the list to go further.")
     raw = get("after")
     if raw is not None:
         key, sep, ident = raw.partition("~")

@@ -29,6 +29,9 @@ LIST_ONLY = [
     ("after=garbage", "lien de page"),
     ("after=2026-11-01T00:00:00~../../etc/passwd", "lien de page"),
     ("after=" + "9" * 30 + "~abc", "lien de page"),
+    ("page=1000000000000", "liens en bas de la liste"),
+    ("page=-5", "liens en bas de la liste"),
+    ("page=abc", "liens en bas de la liste"),
 ]
 
 
@@ -48,7 +51,7 @@ def test_bad_list_filters_get_a_clear_message(coordinator_client, url, query, me
     assert r.status_code == 400 and message in html.unescape(r.text)
 
 
-@pytest.mark.parametrize("query", ["page=1000000000000", "page=-5", "page=abc", "unknown=1", "after=9999-12-31T00:00:00~zz", "start=0001-01-01"])
+@pytest.mark.parametrize("query", ["page=1", "unknown=1", "after=9999-12-31T00:00:00~zz", "start=0001-01-01"])
 def test_odd_but_harmless_parameters_are_fine(coordinator_client, store, query):
     with store.write() as db:
         add_encounter(db)
