@@ -4,8 +4,6 @@ import re
 import uuid
 from datetime import date, timedelta
 
-import pytest
-
 from outreach import reports
 from tests.test_report_api import envelope, post, report_data
 
