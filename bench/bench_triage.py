@@ -73,7 +73,7 @@ def main(n: int = 10_000) -> None:
         email = seed(store, n)
         print(f"seeded {n} reports in {time.perf_counter() - start:.1f} s")
         db = store.db()
-        some_id = next(db.query("select id from reports order by received_at limit 1 offset 5000"))["id"]
+        some_id = next(db.query("select id from reports order by received_at limit 1 offset ?", [n // 2]))["id"]
 
         def page(params, after=None):
             f, _ = report_triage.triage_filters(db, params)
@@ -81,7 +81,7 @@ def main(n: int = 10_000) -> None:
 
         deep = None
         cursor = None
-        for _ in range(60):  # walk 60 pages (3,000 reports) to time a deep page
+        for _ in range(min(60, n // 50 - 1)):  # walk up to 60 pages (3,000 reports) to time a deep page
             cursor = page({"status": "all"}, cursor)["next"]
         deep = cursor
         cases = [
