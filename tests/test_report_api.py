@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from outreach import report_triage, reports
-from tests.conftest import test_settings as make_settings
+from tests.conftest import make_settings
 from tests.test_photos import jpeg_with_gps, png_bomb
 
 NOW = datetime.now(timezone.utc).isoformat(timespec="seconds")
