@@ -85,72 +85,84 @@ def _follow_up(ctx, c: Check) -> None:
     c.clean["follow_up"] = sub.clean
 
 
+COLUMNS = (
+    "id", "version", "hash", "user_id", "device_id", "outing_id", "occurred_at", "place_type", "zone", "lat", "lon",
+    "accuracy_m", "people_count", "outcome", "interest", "age_band", "language", "note", "created_at",
+    "received_at", "updated_at",
+)
+# Plain SQL on the hot path of sync: sqlite-utils' insert() introspects the table on every
+# call, which costs more than the write itself at thousands of entries a second.
+INSERT = f"insert into encounters ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
+UPSERT = INSERT + " on conflict(id) do update set " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS if c not in {"id", "received_at", "created_at"}
+)  # a newer version keeps the first receipt time; everything else is replaced
+
+
+def _row(ctx, entry: dict, clean: dict) -> tuple:
+    loc = clean["location"] or {}
+    audience = clean["audience"]
+    return (
+        entry["id"], entry["version"], entry["hash"], ctx.user["id"], ctx.device_id, clean["outing_id"],
+        iso_utc(clean["occurred_at"]), clean["place_type"], clean["zone"], loc.get("lat"), loc.get("lon"),
+        loc.get("accuracy_m"), clean["people_count"], clean["outcome"], clean["interest"], audience["age_band"],
+        audience["language"], clean["note"], entry["created_at"], ctx.received_at, ctx.received_at,
+    )
+
+
+def _contact_row(ctx, entry_id: str, follow: dict, occurred_at, contact_id: str | None = None) -> tuple:
+    return (
+        contact_id or str(uuid.uuid4()), entry_id, ctx.user["id"], follow["channel"], follow["contact"],
+        follow.get("name") or "", json.dumps(follow.get("purposes") or []), follow["consent_text_version"],
+        iso_utc(occurred_at), iso_utc(occurred_at + timedelta(days=ctx.contact_retention_days)),
+    )
+
+
+INSERT_CONTACT = (
+    "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
+    "consented_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_TOOL = "insert into encounter_tools (encounter_id, tool) values (?, ?)"
+
+
+def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
+    """Store a batch of encounters: new ones with one statement per table, newer versions one by one."""
+    fresh = [(entry, clean) for entry, clean, update in batch if not update]
+    for entry, clean, update in batch:
+        if update:
+            store(db, ctx, entry, clean, update=True)
+    if not fresh:
+        return
+    conn = db.conn
+    conn.executemany(INSERT, [_row(ctx, entry, clean) for entry, clean in fresh])
+    conn.executemany(INSERT_TOOL, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
+    contacts = [
+        _contact_row(ctx, entry["id"], clean["follow_up"], clean["occurred_at"])
+        for entry, clean in fresh if clean["follow_up"] is not None
+    ]
+    if contacts:
+        conn.executemany(INSERT_CONTACT, contacts)
+
+
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
     entry_id = entry["id"]
-    loc = clean["location"] or {}
-    row = {
-        "id": entry_id,
-        "version": entry["version"],
-        "hash": entry["hash"],
-        "user_id": ctx.user["id"],
-        "device_id": ctx.device_id,
-        "outing_id": clean["outing_id"],
-        "occurred_at": iso_utc(clean["occurred_at"]),
-        "place_type": clean["place_type"],
-        "zone": clean["zone"],
-        "lat": loc.get("lat"),
-        "lon": loc.get("lon"),
-        "accuracy_m": loc.get("accuracy_m"),
-        "people_count": clean["people_count"],
-        "outcome": clean["outcome"],
-        "interest": clean["interest"],
-        "age_band": clean["audience"]["age_band"],
-        "language": clean["audience"]["language"],
-        "note": clean["note"],
-        "created_at": entry["created_at"],
-        "received_at": ctx.received_at,
-        "updated_at": ctx.received_at,
-    }
-    # Plain SQL on the hot path of sync: sqlite-utils' insert() introspects the table on
-    # every call, which costs more than the write itself at thousands of entries a second.
-    columns = ", ".join(row)
-    marks = ", ".join(":" + k for k in row)
+    conn = db.conn
     if update:
-        # A newer version keeps the first receipt time; everything else is replaced.
-        keep = {"id", "received_at", "created_at"}
-        sets = ", ".join(f"{k} = excluded.{k}" for k in row if k not in keep)
-        db.execute(f"insert into encounters ({columns}) values ({marks}) on conflict(id) do update set {sets}", row)
-        db.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
+        conn.execute(UPSERT, _row(ctx, entry, clean))
+        conn.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
     else:
-        db.execute(f"insert into encounters ({columns}) values ({marks})", row)
-    if clean["tools"]:
-        db.conn.executemany(
-            "insert into encounter_tools (encounter_id, tool) values (?, ?)", [(entry_id, t) for t in clean["tools"]]
-        )
+        conn.execute(INSERT, _row(ctx, entry, clean))
+    conn.executemany(INSERT_TOOL, [(entry_id, tool) for tool in clean["tools"]])
     follow = clean["follow_up"]
+    existing = conn.execute("select id from contacts where encounter_id = ?", [entry_id]).fetchone() if update else None
     if follow is None:
-        if update:
+        if existing:
             # A correction that drops the contact removes it: no consent, no contact kept.
-            db.execute("delete from contacts where encounter_id = ?", [entry_id])
+            conn.execute("delete from contacts where encounter_id = ?", [entry_id])
         return
-    consented_at = clean["occurred_at"]
-    existing = list(db.query("select id from contacts where encounter_id = ?", [entry_id]))
-    db["contacts"].upsert(
-        {
-            "id": existing[0]["id"] if existing else str(uuid.uuid4()),
-            "encounter_id": entry_id,
-            "user_id": ctx.user["id"],
-            "channel": follow["channel"],
-            "contact": follow["contact"],
-            "name": follow.get("name") or "",
-            "purposes": json.dumps(follow.get("purposes") or []),
-            "consent_text_version": follow["consent_text_version"],
-            "consented_at": iso_utc(consented_at),
-            "expires_at": iso_utc(consented_at + timedelta(days=ctx.contact_retention_days)),
-        },
-        pk="id",
-    )
+    if existing:
+        conn.execute("delete from contacts where encounter_id = ?", [entry_id])
+    conn.execute(INSERT_CONTACT, _contact_row(ctx, entry_id, follow, clean["occurred_at"], existing[0] if existing else None))
 
 
 def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -33,10 +34,11 @@ class Kind:
     validate: Callable  # (ctx, data) -> Check
     store: Callable  # (db, ctx, entry, clean, *, update) -> None
     may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
+    store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
 
 
 KINDS: dict[str, Kind] = {
-    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update),
+    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
     "outing": Kind(outings.validate, outings.store, outings.may_update),
 }
 try:  # Reports filed by a worker with a resident (issue 4's module).
@@ -74,9 +76,10 @@ class Context:
     _codes: dict = field(default_factory=dict)
     _consents: set | None = None
 
-    @property
-    def received_at(self) -> str:
-        return self.now.isoformat(timespec="milliseconds")
+    received_at: str = ""
+
+    def __post_init__(self):
+        self.received_at = self.now.isoformat(timespec="milliseconds")
 
     def codes(self, table: str) -> set[str]:
         if table not in self._codes:
@@ -156,7 +159,25 @@ def _summary(errors: dict[str, str]) -> str:
 
 
 class _Undo(Exception):
-    """Raised inside an entry's savepoint to roll its writes back."""
+    """Raised inside a savepoint to roll its writes back."""
+
+
+@dataclass
+class _Entry:
+    """One entry that passed validation, ready to be compared with the history and stored."""
+
+    index: int
+    id: str
+    kind: str
+    version: int
+    hash: str
+    text: str  # the canonical JSON of data, as kept in entry_versions
+    created_at: str
+    clean: dict
+    update: bool = False
+
+    def stored(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash, "created_at": self.created_at}
 
 
 def process(db: Database, user: dict, entries: list, *, device_id: str | None = None,
@@ -164,91 +185,153 @@ def process(db: Database, user: dict, entries: list, *, device_id: str | None = 
             now: datetime | None = None) -> dict:
     """Store a batch of entries; one result per entry, in order. Call inside a write transaction."""
     ctx = Context(db, user, device_id, app_version, now or datetime.now(timezone.utc), contact_retention_days)
+    received = ctx.received_at
     if device_id:
         db.execute(
             "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
             "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
             "app_version = coalesce(excluded.app_version, devices.app_version)",
-            [device_id, user["id"], ctx.received_at, ctx.received_at, app_version],
+            [device_id, user["id"], received, received, app_version],
         )
+    results: list = [None] * len(entries)
+    ready: list[_Entry] = []
     seen: set[str] = set()
-    results = []
-    for raw in entries:
-        results.append(_one(db, ctx, raw, seen))
-    return {"server_time": ctx.received_at, "results": results}
+    for index, raw in enumerate(entries):
+        outcome = _prepare(ctx, index, raw, seen)
+        if isinstance(outcome, _Entry):
+            ready.append(outcome)
+        else:
+            results[index] = outcome
+    histories = _histories(db, [e.id for e in ready])
+    new: list[_Entry] = []
+    for entry in ready:
+        answer = _compare(db, ctx, entry, histories.get(entry.id, []))
+        if answer is None:
+            new.append(entry)
+        else:
+            results[entry.index] = answer
+    if new:
+        try:
+            with db.atomic():
+                _write_all(db, ctx, new)
+            for entry in new:
+                results[entry.index] = _stored_result(entry, received)
+        except (_Undo, sqlite3.IntegrityError):
+            # Someone else wrote some of these ids meanwhile (another process), or one entry
+            # clashes with a row: store them one by one, each in its own savepoint.
+            for entry in new:
+                results[entry.index] = _write_one(db, ctx, entry)
+    return {"server_time": received, "results": results}
 
 
-def _one(db: Database, ctx: Context, raw, seen: set[str]) -> dict:
+def _rejected(entry_id, errors: dict) -> dict:
+    return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
+
+
+def _prepare(ctx: Context, index: int, raw, seen: set[str]):
+    """An _Entry ready to store, or the 'rejected' result saying why not."""
     entry, errors = _check_entry(ctx, raw)
-    entry_id = entry.get("id") if isinstance(entry.get("id"), str) and len(entry.get("id")) <= 64 else None
+    raw_id = entry.get("id")
+    entry_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
     if not errors:
         entry_id = entry_id.lower()
         if entry_id in seen:
             errors["id"] = _("appears more than once in this request")
         seen.add(entry_id)
     if errors:
-        return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
-    kind = KINDS[entry["kind"]]
-    check = kind.validate(ctx, entry["data"])
+        return _rejected(entry_id, errors)
+    check = KINDS[entry["kind"]].validate(ctx, entry["data"])
     if check.errors:
-        return {"id": entry_id, "status": "rejected", "errors": check.errors, "message": _summary(check.errors)}
+        return _rejected(entry_id, check.errors)
     try:
-        digest = content_hash(entry["data"])
+        text = canonical(entry["data"])
     except ValueError:  # NaN or infinity cannot be canonical JSON
-        errors = {"data": _("must not contain NaN or infinite numbers")}
-        return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
-    version = entry["version"]
-    stored = {
-        "id": entry_id,
-        "kind": entry["kind"],
-        "version": version,
-        "hash": digest,
-        "created_at": entry.get("created_at") or ctx.received_at,
-    }
-    history = list(
-        db.query(
-            "select version, hash, kind, user_id, received_at from entry_versions where entry_id = ? order by version",
-            [entry_id],
-        )
-    )
-    same = next((h for h in history if h["version"] == version), None)
+        return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
+    return _Entry(index, entry_id, entry["kind"], entry["version"], hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                  text, entry.get("created_at") or ctx.received_at, check.clean)
+
+
+def _histories(db: Database, ids: list[str]) -> dict[str, list[dict]]:
+    """The stored versions of these ids (one query per 500 ids), oldest first."""
+    out: dict[str, list[dict]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+            f"select entry_id, version, hash, kind, user_id, received_at from entry_versions "
+            f"where entry_id in ({marks}) order by entry_id, version",
+            chunk,
+        ):
+            out.setdefault(row["entry_id"], []).append(row)
+    return out
+
+
+def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> dict | None:
+    """The answer when the history decides it (replay, conflict); None when the entry is to be stored."""
+    same = next((h for h in history if h["version"] == entry.version), None)
     if same is not None:
-        if same["hash"] == digest and same["kind"] == entry["kind"] and same["user_id"] == ctx.user["id"]:
-            return {"id": entry_id, "status": "unchanged", "hash": digest, "received_at": same["received_at"]}
-        return _conflict(entry_id, history, _("The server already has this version with other content."))
+        if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user["id"]:
+            return {"id": entry.id, "status": "unchanged", "hash": entry.hash, "received_at": same["received_at"]}
+        return _conflict(entry.id, history, _("The server already has this version with other content."))
     if history:
-        if history[-1]["version"] > version:
-            return _conflict(entry_id, history, _("The server already has a newer version of this entry."))
-        if history[0]["kind"] != entry["kind"]:
-            return _conflict(entry_id, history, _("This id belongs to an entry of another kind."))
-        if not kind.may_update(db, ctx, entry_id, history[0]["user_id"]):
-            return _conflict(entry_id, history, _("This entry belongs to someone else."))
+        if history[-1]["version"] > entry.version:
+            return _conflict(entry.id, history, _("The server already has a newer version of this entry."))
+        if history[0]["kind"] != entry.kind:
+            return _conflict(entry.id, history, _("This id belongs to an entry of another kind."))
+        if not KINDS[entry.kind].may_update(db, ctx, entry.id, history[0]["user_id"]):
+            return _conflict(entry.id, history, _("This entry belongs to someone else."))
+        entry.update = True
+    return None
+
+
+def _version_row(ctx: Context, entry: _Entry) -> tuple:
+    return (entry.id, entry.kind, entry.version, entry.hash, entry.text, ctx.user["id"], ctx.device_id,
+            entry.created_at, ctx.received_at)
+
+
+INSERT_VERSION = (
+    "insert or ignore into entry_versions (entry_id, kind, version, hash, data, user_id, device_id, "
+    "created_at, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _write_all(db: Database, ctx: Context, new: list[_Entry]) -> None:
+    """Store every new entry of a batch at once (the usual case: a phone's fresh entries)."""
+    cursor = db.conn.executemany(INSERT_VERSION, [_version_row(ctx, e) for e in new])
+    if cursor.rowcount != len(new):
+        raise _Undo()  # the unique key refused some: sort them out one by one
+    by_kind: dict[str, list[_Entry]] = {}
+    for entry in new:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    for name, group in by_kind.items():
+        kind = KINDS[name]
+        if kind.store_many is not None:
+            kind.store_many(db, ctx, [(e.stored(), e.clean, e.update) for e in group])
+        else:
+            for e in group:
+                kind.store(db, ctx, e.stored(), e.clean, update=e.update)
+
+
+def _write_one(db: Database, ctx: Context, entry: _Entry) -> dict:
+    """Store one entry in its own savepoint; the unique (entry_id, version) key settles any race."""
     try:
         with db.atomic():
-            cursor = db.execute(
-                "insert or ignore into entry_versions (entry_id, kind, version, hash, data, user_id, device_id, "
-                "created_at, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [entry_id, entry["kind"], version, digest, canonical(entry["data"]), ctx.user["id"],
-                 ctx.device_id, stored["created_at"], ctx.received_at],
-            )
+            cursor = db.conn.execute(INSERT_VERSION, _version_row(ctx, entry))
             if cursor.rowcount == 0:
-                # Another writer stored this very version between our read and our write:
-                # the unique key kept it single; answer as for a replay.
                 raise _Undo()
-            kind.store(db, ctx, stored, check.clean, update=bool(history))
+            KINDS[entry.kind].store(db, ctx, entry.stored(), entry.clean, update=entry.update)
     except _Undo:
-        row = next(iter(db.query(
-            "select hash, received_at from entry_versions where entry_id = ? and version = ?", [entry_id, version]
-        )))
-        if row["hash"] == digest:
-            return {"id": entry_id, "status": "unchanged", "hash": digest, "received_at": row["received_at"]}
-        return _conflict(entry_id, [{"version": version}], _("The server already has this version with other content."))
-    return {
-        "id": entry_id,
-        "status": "updated" if history else "created",
-        "hash": digest,
-        "received_at": ctx.received_at,
-    }
+        history = _histories(db, [entry.id]).get(entry.id, [])
+        return _compare(db, ctx, entry, history) or _conflict(entry.id, history or [{"version": entry.version}],
+                                                             _("The server already has this version with other content."))
+    except sqlite3.IntegrityError:
+        return _rejected(entry.id, {"id": _("is already used on the server by other data")})
+    return _stored_result(entry, ctx.received_at)
+
+
+def _stored_result(entry: _Entry, received_at: str) -> dict:
+    return {"id": entry.id, "status": "updated" if entry.update else "created", "hash": entry.hash,
+            "received_at": received_at}
 
 
 def _conflict(entry_id: str, history: list[dict], message: str) -> dict:
