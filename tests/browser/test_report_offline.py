@@ -220,3 +220,19 @@ def test_resident_answers_a_request_for_information(page, live_server, assert_no
     page.get_by_text("Merci : vos informations ont été ajoutées.").wait_for()
     assert page.locator(".state-badge").inner_text() == "En cours d'examen"
     assert live_server.store.db()["reports"].get(rid)["status"] == "under_review"
+
+
+def test_worker_files_a_report_with_a_resident_linked_to_the_encounter(page, live_server, login):
+    import uuid
+
+    user = login(page, live_server, "field")
+    encounter = str(uuid.uuid4())
+    page.goto(f"{live_server.url}/report?encounter={encounter}")
+    assert page.locator("#field-mode").is_visible()
+    page.get_by_label("Que faudrait-il faire ?").fill("Nettoyer le passage sous le pont")
+    page.get_by_label("Type de chantier").select_option("cleanliness")
+    page.get_by_label("Adresse").fill("Passage du Pont-Neuf")
+    page.get_by_role("button", name="Envoyer le signalement").click()
+    wait_until(page, "async () => { const l = await (await import('/static/js/outbox.js')).list(); return l.length && l.every(i => i.state === 'sent'); }")
+    row = next(live_server.store.db()["reports"].rows)
+    assert (row["source"], row["encounter_id"], row["user_id"]) == ("field", encounter, user["id"])
