@@ -154,7 +154,8 @@ form.elements.namedItem("category")?.addEventListener("change", findNearby);
 // --- photo ------------------------------------------------------------------------------
 
 let prepared = null;
-photoInput?.addEventListener("change", async () => {
+let preparing = Promise.resolve();
+photoInput?.addEventListener("change", () => {
   prepared = null;
   const file = photoInput.files && photoInput.files[0];
   if (!file) {
@@ -162,13 +163,17 @@ photoInput?.addEventListener("change", async () => {
     return;
   }
   photoStatus.textContent = t("Preparing the photo…");
-  try {
-    prepared = await prepare(file);
-    photoStatus.textContent = t("Photo ready ({w} × {h}).", { w: prepared.width, h: prepared.height });
-  } catch (err) {
-    photoInput.value = "";
-    photoStatus.textContent = t("This file is not a photo we can read.");
-  }
+  // A report sent while the photo is still being resized waits for it (see the submit handler).
+  preparing = prepare(file).then(
+    (photo) => {
+      prepared = photo;
+      photoStatus.textContent = t("Photo ready ({w} × {h}).", { w: photo.width, h: photo.height });
+    },
+    () => {
+      photoInput.value = "";
+      photoStatus.textContent = t("This file is not a photo we can read.");
+    },
+  );
 });
 
 // --- the report -------------------------------------------------------------------------
@@ -200,6 +205,7 @@ function reportData() {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!form.reportValidity()) return;
+  await preparing;
   const { data, hasContact, consent } = reportData();
   if (!data.location && !data.address) {
     say(t("Say where: use your position or give an address."), "error");
