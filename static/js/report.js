@@ -202,9 +202,19 @@ function reportData() {
   return { data, hasContact, consent };
 }
 
+let submitting = false;
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!form.reportValidity()) return;
+  if (submitting || !form.reportValidity()) return;
+  submitting = true; // a double tap files one report, not two
+  try {
+    await saveReport();
+  } finally {
+    submitting = false;
+  }
+});
+
+async function saveReport() {
   await preparing;
   const { data, hasContact, consent } = reportData();
   if (!data.location && !data.address) {
@@ -238,7 +248,7 @@ form.addEventListener("submit", async (event) => {
     "ok",
   );
   syncNow().catch(() => {});
-});
+}
 
 // --- my reports: their state and tracking links -----------------------------------------
 
