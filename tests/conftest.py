@@ -41,7 +41,7 @@ def fresh_db(tmp_path) -> sqlite_utils.Database:
     db.close()
 
 
-def test_settings(data_dir: Path, **overrides) -> Settings:
+def make_settings(data_dir: Path, **overrides) -> Settings:
     values = dict(data_dir=data_dir, secret_key="test-secret-key-" + "x" * 32)
     values.update(overrides)
     return Settings(**values)
@@ -49,7 +49,7 @@ def test_settings(data_dir: Path, **overrides) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return test_settings(tmp_path / "data")
+    return make_settings(tmp_path / "data")
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def stop_live_server(live: LiveServer) -> None:
 @pytest.fixture
 def live_server(tmp_path):
     """A real uvicorn server on a free port, with its own data directory."""
-    live = start_live_server(test_settings(tmp_path / "live"))
+    live = start_live_server(make_settings(tmp_path / "live"))
     yield live
     stop_live_server(live)
 
