@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.conftest import CHROMIUM_ARGS, PASSWORD, find_chromium, start_live_server, stop_live_server, test_settings  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS, PASSWORD, find_chromium, start_live_server, stop_live_server, make_settings  # noqa: E402
 
 QUEUE = """async (n) => {
   const outbox = await import('/static/js/outbox.js');
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=2000)
     args = parser.parse_args()
-    live = start_live_server(test_settings(Path(tempfile.mkdtemp()) / "live"))
+    live = start_live_server(make_settings(Path(tempfile.mkdtemp()) / "live"))
     user = live.make_user("field")
     try:
         with sync_playwright() as p:

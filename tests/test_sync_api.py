@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from outreach import openapi
 from outreach.app import create_app
-from tests.conftest import test_settings as make_settings
+from tests.conftest import make_settings
 from tests.test_sync import encounter, outing
 
 SYNC = "/api/v1/sync"
