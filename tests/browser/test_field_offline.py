@@ -14,6 +14,15 @@ pytestmark = pytest.mark.browser
 OUTBOX = "/static/js/outbox.js"
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Every test here also checks that the page threw no uncaught error."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield
+    assert not errors, errors
+
+
 def wait_until(page, script: str, arg=None, timeout: float = 20.0):
     """Poll a JS function until it returns something truthy (wait_for_function would need eval, which CSP forbids)."""
     deadline = time.monotonic() + timeout
