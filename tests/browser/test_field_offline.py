@@ -250,12 +250,12 @@ def test_new_service_worker_version_keeps_the_outbox(page, browser_context, live
     from outreach import sync
     from outreach.web import ApiError
 
-    real_process = sync.process
+    real_write = sync.write_batch
 
     def down(*args, **kwargs):
         raise ApiError(503, "maintenance")
 
-    monkeypatch.setattr(sync, "process", down)
+    monkeypatch.setattr(sync, "write_batch", down)
     browser_context.set_offline(False)
     old_caches = page.evaluate("async () => caches.keys()")
 
@@ -275,7 +275,7 @@ def test_new_service_worker_version_keeps_the_outbox(page, browser_context, live
     after = outbox_items(page)
     assert [(i["id"], i["state"], i["data"]) for i in after] == [(i["id"], i["state"], i["data"]) for i in before]
 
-    monkeypatch.setattr(sync, "process", real_process)
+    monkeypatch.setattr(sync, "write_batch", real_write)
     page.locator("#sync-now").click()
     wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
     assert server_count(live_server, "encounters") == 2
