@@ -409,3 +409,31 @@ def test_full_storage_is_reported_at_save_time(page, live_server, login):
     message = page.locator("#form-message")
     message.get_by_text("Le stockage du téléphone est plein").wait_for()
     assert "Enregistrée" not in message.inner_text()
+
+
+def test_two_tabs_sync_one_at_a_time(page, browser_context, live_server, login, monkeypatch):
+    from outreach import sync
+
+    open_app(page, live_server, login)
+    other = browser_context.new_page()
+    other.goto(live_server.url + "/app")
+    wait_ready(other)
+    browser_context.set_offline(True)
+    for _ in range(3):
+        log_encounter(page)
+    batches = []
+    real_prepare = sync.prepare
+
+    def counting(db, user, entries, **kw):
+        batches.append(len(entries))
+        return real_prepare(db, user, entries, **kw)
+
+    monkeypatch.setattr(sync, "prepare", counting)
+    # Both tabs hear "online" at once and both try to sync: the Web Lock lets one through.
+    browser_context.set_offline(False)
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
+    wait_until(other, "() => document.getElementById('pending-count').textContent === '0'")
+    time.sleep(1)
+    assert batches == [3]
+    assert server_count(live_server, "entry_versions") == 3
+    other.close()
