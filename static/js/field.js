@@ -119,6 +119,9 @@ function fillSelect(select, items, emptyLabel) {
 
 function showSignIn(show) {
   $("signin").hidden = !show;
+  // Someone who never signed in on this phone is not asked to sign in "again".
+  for (const node of document.querySelectorAll(".signin-again")) node.hidden = !boot;
+  for (const node of document.querySelectorAll(".signin-first")) node.hidden = Boolean(boot);
 }
 
 async function signIn(event) {
@@ -487,7 +490,7 @@ async function onOutboxEvent(event) {
   }
   if (event.type === "synced") {
     say("sync-message", "");
-    showSignIn(false);
+    if (event.sent) showSignIn(false); // the server took entries: the session is good
   }
   if (event.type === "storage" && event.quota) {
     const mb = (n) => Math.round(n / 1e6);

@@ -432,8 +432,11 @@ async function runSync() {
   }
   if (outcome.status === "ok") {
     attempt = 0;
-    if (items.length) await setMeta("last_synced_at", new Date().toISOString());
-    await setMeta("auth_required", false);
+    if (items.length) {
+      // The server answered for these entries: the sync succeeded, and the session is good.
+      await setMeta("last_synced_at", new Date().toISOString());
+      await setMeta("auth_required", false);
+    }
     await pruneSent();
     notify({ type: "synced", sent });
   } else if (outcome.status === "retry") {

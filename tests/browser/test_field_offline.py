@@ -437,3 +437,21 @@ def test_two_tabs_sync_one_at_a_time(page, browser_context, live_server, login, 
     assert batches == [3]
     assert server_count(live_server, "entry_versions") == 3
     other.close()
+
+
+def test_first_sign_in_from_the_app(page, live_server, assert_no_serious_axe_violations):
+    user = live_server.make_user("field")
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    signin = page.locator("#signin")
+    signin.wait_for(state="visible")
+    assert signin.get_by_role("heading").inner_text() == "Se connecter"
+    assert_no_serious_axe_violations(page)
+    signin.get_by_label("E-mail").fill(user["email"])
+    signin.get_by_label("Mot de passe").fill("wrong-password")
+    signin.get_by_role("button", name="Se connecter").click()
+    page.locator("#signin-error").get_by_text("incorrect").wait_for()
+    signin.get_by_label("Mot de passe").fill("secret-pass-123")
+    signin.get_by_role("button", name="Se connecter").click()
+    signin.wait_for(state="hidden")
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).getMeta('bootstrap')).user.id === {user['id']}")
