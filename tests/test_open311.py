@@ -132,3 +132,17 @@ def test_key_is_stored_hashed_and_cli_makes_one(tmp_path):
     r = subprocess.run([sys.executable, "-m", "outreach", "create-api-key", ""], env=env, capture_output=True,
                        text=True, stdin=subprocess.DEVNULL)
     assert r.returncode != 0
+
+
+def test_a_revoked_key_no_longer_posts(client, store, api_key):
+    from outreach import open311 as o
+
+    keys = o.list_api_keys(store.db())
+    assert [k["name"] for k in keys] == ["Appli Quartiers"] and "key_hash" not in keys[0]
+    with store.write() as db:
+        assert o.revoke_api_key(db, keys[0]["id"], None) is True
+        assert o.revoke_api_key(db, keys[0]["id"], None) is False
+    r = post_request(client, api_key=api_key, service_code="planting", address_string="1 rue A")
+    assert r.status_code == 403
+    actions = [a["action"] for a in store.db()["audit_log"].rows]
+    assert actions == ["api_key.create", "api_key.revoke"]
