@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from starlette.testclient import TestClient  # noqa: E402
 
 from outreach import report_states as rs  # noqa: E402
-from outreach import report_triage, reports, users  # noqa: E402
+from outreach import open311, report_triage, reports, users  # noqa: E402
 from outreach.app import create_app  # noqa: E402
 from outreach.settings import Settings  # noqa: E402
 
@@ -94,6 +94,7 @@ def main(n: int = 10_000) -> None:
             ("text search 'numéro 99'", lambda: page({"status": "all", "q": "numéro 99"})),
             ("one report's detail", lambda: report_triage.detail(db, some_id)),
             ("nearby (150 m, same category)", lambda: reports.nearby_open(db, "planting", 45.18, 5.725)),
+            ("Open311 GET requests (last 90 days)", lambda: open311.list_requests(db, {}, base_url="http://x")),
         ]
         print(f"triage queries on {n} reports (median / max over 20 runs, ms)")
         for label, fn in cases:

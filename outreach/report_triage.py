@@ -69,7 +69,9 @@ def triage_list(db: Database, filters: dict, *, after: str | None = None, limit:
     """One page of the triage queue, newest first, keyset-paginated; ``next`` is the cursor of the next page."""
     where, params = ["1 = 1"], []
     if filters.get("statuses"):
-        where.append(f"r.status in ({','.join('?' * len(filters['statuses']))})")
+        # "+" keeps SQLite from choosing the status index and then sorting every open report:
+        # walking (received_at, id) newest first and stopping after one page is faster.
+        where.append(f"+r.status in ({','.join('?' * len(filters['statuses']))})")
         params += filters["statuses"]
     for key in ("category", "zone"):
         if filters.get(key):
