@@ -109,6 +109,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def uuid7() -> str:
+    """A time-ordered random UUID, as the phones make them (static/js/outbox.js newId)."""
+    ms = time.time_ns() // 1_000_000
+    b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    b[6] = (b[6] & 0x0F) | 0x70
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))
+
+
 def make_batches(devices: int, batches: int, size: int) -> list[list[list[dict]]]:
     now = datetime.now(timezone.utc)
     out = []
@@ -119,7 +128,7 @@ def make_batches(devices: int, batches: int, size: int) -> list[list[list[dict]]
             for i in range(size):
                 n = d * 1_000_003 + b * 1009 + i
                 batch.append({
-                    "id": str(uuid.uuid4()), "kind": "encounter", "version": 1,
+                    "id": uuid7(), "kind": "encounter", "version": 1,
                     "created_at": (now - timedelta(minutes=n % 600)).isoformat(timespec="seconds"),
                     "data": {
                         "occurred_at": (now - timedelta(minutes=n % 600)).isoformat(timespec="seconds"),

@@ -331,6 +331,12 @@ def m021_report_me_too_and_volunteer_keys(db: Database) -> None:
     db["reports"].create_index(["category", "lat"])
 
 
+@migrations()
+def m022_report_duplicates_index(db: Database) -> None:
+    # A report's detail lists the duplicates merged into it.
+    db["reports"].create_index(["duplicate_of"])
+
+
 # --- coordinators: dashboards, planning, privacy (issue 5) ----------------------------
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import refdata, reports
+from . import audit, refdata, reports
 from . import report_states as rs
 from .i18n import gettext as _
 
@@ -44,14 +44,29 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_api_key(db: Database, name: str) -> str:
+def create_api_key(db: Database, name: str, user_id: int | None = None) -> str:
     """Make a new API key for one client application; only its hash is kept. Returns the key."""
     name = " ".join((name or "").split())
     if not (1 <= len(name) <= 100):
         raise ValueError(_("the name of the key must have 1 to 100 characters"))
     key = "o311_" + secrets.token_urlsafe(32)
-    db["api_keys"].insert({"name": name, "key_hash": _key_hash(key), "created_at": refdata.now_iso(), "active": 1})
+    key_id = db["api_keys"].insert(
+        {"name": name, "key_hash": _key_hash(key), "created_at": refdata.now_iso(), "active": 1}).last_pk
+    audit.record(db, user_id, "api_key.create", "api_key", key_id, name=name)
     return key
+
+
+def list_api_keys(db: Database) -> list[dict]:
+    """Every key's name, date and state (never its hash), for the administrators' page."""
+    return list(db.query("select id, name, created_at, active from api_keys order by id"))
+
+
+def revoke_api_key(db: Database, key_id: int, user_id: int | None = None) -> bool:
+    """Stop a key from working; True if it was active."""
+    changed = db.execute("update api_keys set active = 0 where id = ? and active = 1", [key_id]).rowcount
+    if changed:
+        audit.record(db, user_id, "api_key.revoke", "api_key", key_id)
+    return bool(changed)
 
 
 def check_api_key(db: Database, key: object) -> dict | None:

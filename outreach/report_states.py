@@ -37,7 +37,7 @@ LABELS = {
     SCHEDULED: lazy_gettext("Scheduled"),
     IN_PROGRESS: lazy_gettext("In progress"),
     DONE: lazy_gettext("Done"),
-    DECLINED: lazy_gettext("Declined"),
+    DECLINED: lazy_gettext("Declined by the city"),
     DUPLICATE: lazy_gettext("Duplicate"),
 }
 

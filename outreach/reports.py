@@ -12,17 +12,15 @@ import hashlib
 import json
 import math
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import audit, refdata
+from . import refdata
 from . import report_states as rs
 from .i18n import gettext as _
 from .photos import is_sha256
-from .report_states import TransitionError
 
 TRACK_PURPOSE = "report-track"
 TRACK_MAX_AGE = 5 * 365 * 24 * 3600  # a tracking link is kept as long as the report matters
@@ -54,7 +52,7 @@ def is_uuid(value: object) -> bool:
     return isinstance(value, str) and bool(_UUID.match(value.lower())) and len(value) == 36
 
 
-def _text(data: dict, key: str, errors: dict, *, low: int = 0, high: int, required: bool = False,
+def clean_text(data: dict, key: str, errors: dict, *, low: int = 0, high: int, required: bool = False,
           multiline: bool = False) -> str:
     value = data.get(key)
     if value is None:
@@ -120,9 +118,9 @@ def validate_reporter(db: Database, value: object, errors: dict) -> dict | None:
         errors[key + ".consent"] = _("your contact details are kept only if you tick the consent box")
         return None
     sub: dict = {}
-    name = _text(value, "name", sub, high=100)
-    email = _text(value, "email", sub, high=254).lower()
-    phone = _text(value, "phone", sub, high=25)
+    name = clean_text(value, "name", sub, high=100)
+    email = clean_text(value, "email", sub, high=254).lower()
+    phone = clean_text(value, "phone", sub, high=25)
     if email and "data.email" not in sub and not _EMAIL.match(email):
         sub["data.email"] = _("is not an email address")
     if phone and "data.phone" not in sub and not _PHONE.match(phone):
@@ -149,15 +147,15 @@ def check_report(db: Database, data: object, *, source: str = "resident") -> tup
     if unknown:
         errors["data"] = _("unknown field: %(f)s") % {"f": ", ".join(sorted(map(str, unknown)))[:200]}
     clean: dict = {}
-    clean["title"] = _text(data, "title", errors, low=3, high=120, required=True)
-    clean["description"] = _text(data, "description", errors, high=4000, multiline=True)
+    clean["title"] = clean_text(data, "title", errors, low=3, high=120, required=True)
+    clean["description"] = clean_text(data, "description", errors, high=4000, multiline=True)
     category = data.get("category")
     if not isinstance(category, str) or category not in refdata.codes(db, "categories"):
         errors["data.category"] = _("unknown category")
     clean["category"] = category if isinstance(category, str) else ""
     clean["location"] = validate_location(data.get("location"), errors)
-    clean["address"] = _text(data, "address", errors, high=300)
-    clean["where_detail"] = _text(data, "where_detail", errors, high=300)
+    clean["address"] = clean_text(data, "address", errors, high=300)
+    clean["where_detail"] = clean_text(data, "where_detail", errors, high=300)
     if clean["location"] is None and not clean["address"] and "data.location" not in errors and "data.address" not in errors:
         errors["data.location"] = _("say where: your position, an address, or both")
     photos = data.get("photos", [])
@@ -192,7 +190,7 @@ def canonical_hash(data: object) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _parse_time(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or len(value) > 40:
         return None
     try:
@@ -214,7 +212,7 @@ def validate_entry(db: Database, entry: object, *, source: str = "resident") -> 
     version = entry.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or not (1 <= version <= 1_000_000):
         errors["version"] = _("must be a whole number from 1")
-    created = _parse_time(entry.get("created_at"))
+    created = parse_time(entry.get("created_at"))
     now = datetime.now(timezone.utc)
     if created is None:
         errors["created_at"] = _("must be a date and time with its offset (ISO 8601)")
@@ -371,11 +369,11 @@ def write_report(db: Database, *, entry_id: str, version: int, digest: str, clea
         db["reports"].update(entry_id, row)
         db.execute("delete from report_photos where report_id = ?", [entry_id])
         db.execute("delete from report_contacts where report_id = ?", [entry_id])
-        _event(db, entry_id, user_id, "edit", text="", public=0, at=received_at)
+        record_event(db, entry_id, user_id, "edit", text="", public=0, at=received_at)
     else:
         row.update(status=rs.SUBMITTED, received_at=received_at, me_too_count=0)
         db["reports"].insert(row)
-        _event(db, entry_id, user_id, "status", to_status=rs.SUBMITTED, public=1, at=received_at)
+        record_event(db, entry_id, user_id, "status", to_status=rs.SUBMITTED, public=1, at=received_at)
     db["report_photos"].insert_all(
         [{"report_id": entry_id, "sha256": sha, "position": i} for i, sha in enumerate(clean["photos"])], ignore=True
     )
@@ -384,7 +382,7 @@ def write_report(db: Database, *, entry_id: str, version: int, digest: str, clea
         db["report_contacts"].insert({"report_id": entry_id, **reporter, "consented_at": received_at}, replace=True)
 
 
-def _event(db: Database, report_id: str, user_id: int | None, kind: str, *, from_status: str | None = None,
+def record_event(db: Database, report_id: str, user_id: int | None, kind: str, *, from_status: str | None = None,
            to_status: str | None = None, text: str = "", public: int = 0, at: str | None = None) -> None:
     db["report_events"].insert({
         "report_id": report_id, "at": at or refdata.now_iso(), "user_id": user_id, "kind": kind,
@@ -471,14 +469,14 @@ def me_too(db: Database, report_id: str, me_too_id: str) -> bool:
                        [me_too_id.lower(), report_id, now]).rowcount
     if added:
         db.execute("update reports set me_too_count = me_too_count + 1, updated_at = ? where id = ?", [now, report_id])
-        _event(db, report_id, None, "me_too", public=0, at=now)
+        record_event(db, report_id, None, "me_too", public=0, at=now)
     return bool(added)
 
 
 def add_resident_info(db: Database, report_id: str, text: object) -> None:
     """The resident answers a request for information: recorded, and the report goes back to review."""
     errors: dict = {}
-    clean = _text({"text": text}, "text", errors, low=1, high=4000, required=True, multiline=True)
+    clean = clean_text({"text": text}, "text", errors, low=1, high=4000, required=True, multiline=True)
     if errors:
         raise ReportError({"text": errors["data.text"]})
     row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
@@ -487,8 +485,8 @@ def add_resident_info(db: Database, report_id: str, text: object) -> None:
     if row[0] != rs.NEEDS_INFO:
         raise ReportError({"text": _("no information was asked for on this report")}, status=409)
     now = refdata.now_iso()
-    _event(db, report_id, None, "resident_info", text=clean, public=1, at=now)
-    _event(db, report_id, None, "status", from_status=rs.NEEDS_INFO, to_status=rs.UNDER_REVIEW, public=1, at=now)
+    record_event(db, report_id, None, "resident_info", text=clean, public=1, at=now)
+    record_event(db, report_id, None, "status", from_status=rs.NEEDS_INFO, to_status=rs.UNDER_REVIEW, public=1, at=now)
     db.execute("update reports set status = ?, updated_at = ? where id = ?", [rs.UNDER_REVIEW, now, report_id])
 
 
@@ -508,9 +506,9 @@ def public_worksites(db: Database, *, limit: int = 200) -> list[dict]:
 def sign_up(db: Database, report_id: str, form: dict) -> bool:
     """A resident signs up to take part in a public worksite; True if new (same contact twice is once)."""
     errors: dict = {}
-    name = _text(form, "name", errors, low=1, high=100, required=True)
-    email = _text(form, "email", errors, high=254).lower()
-    phone = _text(form, "phone", errors, high=25)
+    name = clean_text(form, "name", errors, low=1, high=100, required=True)
+    email = clean_text(form, "email", errors, high=254).lower()
+    phone = clean_text(form, "phone", errors, high=25)
     if email and "data.email" not in errors and not _EMAIL.match(email):
         errors["data.email"] = _("is not an email address")
     if phone and "data.phone" not in errors and not _PHONE.match(phone):
@@ -532,227 +530,6 @@ def sign_up(db: Database, report_id: str, form: dict) -> bool:
         "insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at)"
         " values (?, ?, ?, ?, ?, ?)", [report_id, name, email, phone, version, now]).rowcount
     return bool(added)
-
-
-# --- coordinator triage -------------------------------------------------------------------
-
-
-TRIAGE_PAGE = 50
-
-
-def encode_cursor(received_at: str, report_id: str) -> str:
-    return f"{received_at}~{report_id}"
-
-
-def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
-    if not cursor or not isinstance(cursor, str) or "~" not in cursor or len(cursor) > 100:
-        return None
-    at, _sep, rid = cursor.rpartition("~")
-    return (at, rid) if is_uuid(rid) and _parse_time(at) else None
-
-
-def triage_filters(db: Database, params: dict) -> tuple[dict, dict]:
-    """Clean the triage filters from query parameters (unknown values are ignored with an error)."""
-    errors: dict = {}
-    f: dict = {}
-    status = params.get("status") or ""
-    if status == "open":
-        f["statuses"] = sorted(rs.OPEN)
-    elif status in rs.STATES:
-        f["statuses"] = [status]
-    elif status not in ("", "all"):
-        errors["status"] = _("unknown state")
-    f["status"] = status
-    for key, table in (("category", "categories"), ("zone", "zones")):
-        value = params.get(key) or ""
-        if value and value not in refdata.codes(db, table):
-            errors[key] = _("unknown code")
-            value = ""
-        f[key] = value
-    for key in ("date_from", "date_to"):
-        value = params.get(key) or ""
-        if value:
-            try:
-                datetime.strptime(value, "%Y-%m-%d")
-            except ValueError:
-                errors[key] = _("give a date as YYYY-MM-DD")
-                value = ""
-        f[key] = value
-    f["with_photo"] = params.get("with_photo") in ("1", "on", "true", True)
-    f["wants_to_help"] = params.get("wants_to_help") in ("1", "on", "true", True)
-    q = params.get("q") or ""
-    f["q"] = q.strip()[:100] if isinstance(q, str) else ""
-    return f, errors
-
-
-def triage_list(db: Database, filters: dict, *, after: str | None = None, limit: int = TRIAGE_PAGE) -> dict:
-    """One page of the triage queue, newest first, keyset-paginated; ``next`` is the cursor of the next page."""
-    where, params = ["1 = 1"], []
-    if filters.get("statuses"):
-        where.append(f"r.status in ({','.join('?' * len(filters['statuses']))})")
-        params += filters["statuses"]
-    for key in ("category", "zone"):
-        if filters.get(key):
-            where.append(f"r.{key} = ?")
-            params.append(filters[key])
-    if filters.get("date_from"):
-        where.append("r.received_at >= ?")
-        params.append(filters["date_from"])
-    if filters.get("date_to"):
-        where.append("r.received_at < ?")
-        params.append((datetime.strptime(filters["date_to"], "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d"))
-    if filters.get("with_photo"):
-        where.append("exists (select 1 from report_photos p where p.report_id = r.id)")
-    if filters.get("wants_to_help"):
-        where.append("r.wants_to_help = 1")
-    if filters.get("q"):
-        where.append("(r.title like ? escape '\\' or r.address like ? escape '\\')")
-        like = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params += [like, like]
-    cursor = decode_cursor(after)
-    if cursor:
-        where.append("(r.received_at, r.id) < (?, ?)")
-        params += list(cursor)
-    rows = list(db.query(
-        f"select r.id, r.title, r.category, r.zone, r.status, r.source, r.received_at, r.wants_to_help,"
-        f" r.me_too_count, r.address, r.scheduled_for,"
-        f" (select count(*) from report_photos p where p.report_id = r.id) as photos,"
-        f" (select count(*) from report_photos p left join attachments a on a.sha256 = p.sha256"
-        f"  where p.report_id = r.id and a.sha256 is null) as photos_pending"
-        f" from reports r where {' and '.join(where)} order by r.received_at desc, r.id desc limit ?",
-        [*params, limit + 1]))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"rows": rows, "next": encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more and rows else None}
-
-
-def detail(db: Database, report_id: str) -> dict | None:
-    """Everything a coordinator sees about one report."""
-    rows = list(db.query("select r.*, u.display_name as author from reports r left join users u on u.id = r.user_id"
-                         " where r.id = ?", [report_id]))
-    if not rows:
-        return None
-    report = rows[0]
-    contact = list(db.query("select * from report_contacts where report_id = ?", [report_id]))
-    report["contact"] = contact[0] if contact else None
-    report["photos"] = photo_states(db, report_id)
-    report["events"] = list(db.query(
-        "select e.*, u.display_name as who from report_events e left join users u on u.id = e.user_id"
-        " where e.report_id = ? order by e.at, e.id", [report_id]))
-    report["volunteers"] = list(db.query(
-        "select name, email, phone, created_at from report_volunteers where report_id = ? order by id", [report_id]))
-    report["duplicates"] = list(db.query(
-        "select id, title, received_at from reports where duplicate_of = ? order by received_at", [report_id]))
-    report["allowed"] = rs.allowed(report["status"])
-    return report
-
-
-def _original_of(db: Database, report_id: str, original_id: str) -> str:
-    """Follow a chain of duplicates to the report that stands (refusing loops and self-reference)."""
-    seen = {report_id}
-    current = original_id
-    for _i in range(20):
-        if not is_uuid(current):
-            break
-        if current in seen:
-            raise ReportError({"duplicate_of": _("a report cannot be a duplicate of itself")})
-        row = db.execute("select status, duplicate_of from reports where id = ?", [current]).fetchone()
-        if not row:
-            break
-        if row[0] != rs.DUPLICATE:
-            return current
-        seen.add(current)
-        current = row[1]
-    raise ReportError({"duplicate_of": _("the original report does not exist")})
-
-
-def change_status(db: Database, report_id: str, target: str, user_id: int | None, *,
-                  expected: str | None = None, reason: str | None = None, duplicate_of: str | None = None,
-                  scheduled_for: str | None = None, message: str | None = None) -> dict:
-    """Move a report to another state, with the rules of report_states; record who, when, why."""
-    row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
-    if not row:
-        raise ReportError({"report": _("this report does not exist")}, status=404)
-    current = row[0]
-    if expected and expected != current:
-        raise ReportError({"status": _("this report was changed meanwhile: it is now “%(s)s”") % {"s": rs.label(current)}},
-                          status=409)
-    if isinstance(duplicate_of, str):
-        duplicate_of = duplicate_of.strip().lower()
-    try:
-        fields = rs.check(current, target, reason=reason, duplicate_of=duplicate_of, scheduled_for=scheduled_for,
-                          message=message)
-    except TransitionError as exc:
-        raise ReportError(exc.errors)
-    if target == rs.DUPLICATE:
-        fields["duplicate_of"] = _original_of(db, report_id, fields["duplicate_of"])
-    now = refdata.now_iso()
-    fields.update(status=target, updated_at=now)
-    if target in rs.CLOSED:
-        fields["closed_at"] = now
-    db["reports"].update(report_id, fields)
-    text = fields.get("decline_reason") or (fields.get("public_reply") if target == rs.NEEDS_INFO else "") or ""
-    if target == rs.SCHEDULED:
-        text = fields["scheduled_for"]
-    _event(db, report_id, user_id, "status", from_status=current, to_status=target, text=text, public=1, at=now)
-    if target == rs.DUPLICATE:
-        _merge_into(db, report_id, fields["duplicate_of"], user_id, now)
-    audit.record(db, user_id, "report.status", "report", report_id, from_status=current, to_status=target,
-                 **{k: v for k, v in fields.items() if k in ("decline_reason", "duplicate_of", "scheduled_for")})
-    return fields
-
-
-def _merge_into(db: Database, duplicate_id: str, original_id: str, user_id: int | None, now: str) -> None:
-    """Carry a duplicate's photos, volunteers, "me too"s and will to help over to its original."""
-    db.execute("insert or ignore into report_photos (report_id, sha256, position)"
-               " select ?, sha256, 100 + position from report_photos where report_id = ?", [original_id, duplicate_id])
-    db.execute("insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at)"
-               " select ?, name, email, phone, consent_text_version, created_at from report_volunteers"
-               " where report_id = ?", [original_id, duplicate_id])
-    db.execute("update reports set me_too_count = me_too_count + 1 + (select me_too_count from reports where id = ?),"
-               " wants_to_help = max(wants_to_help, (select wants_to_help from reports where id = ?)), updated_at = ?"
-               " where id = ?", [duplicate_id, duplicate_id, now, original_id])
-    _event(db, original_id, user_id, "merge", text=duplicate_id, public=0, at=now)
-
-
-def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None) -> dict:
-    """Mark ``duplicate_id`` as a duplicate of ``original_id`` and carry its content over."""
-    return change_status(db, duplicate_id, rs.DUPLICATE, user_id, duplicate_of=original_id)
-
-
-def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *, public: bool) -> None:
-    """A public reply (the resident sees it) or an internal note (only coordinators do)."""
-    errors: dict = {}
-    clean = _text({"text": text}, "text", errors, low=1, high=4000, required=True, multiline=True)
-    if errors:
-        raise ReportError({"text": errors["data.text"]})
-    if not db.execute("select 1 from reports where id = ?", [report_id]).fetchone():
-        raise ReportError({"report": _("this report does not exist")}, status=404)
-    now = refdata.now_iso()
-    if public:
-        db.execute("update reports set public_reply = ?, updated_at = ? where id = ?", [clean, now, report_id])
-    _event(db, report_id, user_id, "reply" if public else "note", text=clean, public=int(public), at=now)
-    audit.record(db, user_id, "report.reply" if public else "report.note", "report", report_id)
-
-
-def bulk_change(db: Database, report_ids: list[str], target: str, user_id: int | None, **fields) -> dict[str, str]:
-    """Apply one change to several reports; each is done or refused on its own. Returns {id: error or ""}."""
-    results: dict[str, str] = {}
-    for rid in dict.fromkeys(report_ids):
-        if not is_uuid(rid):
-            results[str(rid)[:40]] = _("unknown report")
-            continue
-        try:
-            with db.atomic():
-                change_status(db, rid, target, user_id, **fields)
-            results[rid] = ""
-        except ReportError as exc:
-            results[rid] = "; ".join(exc.errors.values())
-    return results
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def purge_contacts(db: Database, days: int, *, now: datetime | None = None) -> dict[str, int]:

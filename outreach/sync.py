@@ -8,6 +8,7 @@ entry never blocks the others and nothing is ever half-written.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import sqlite3
@@ -41,7 +42,8 @@ KINDS: dict[str, Kind] = {
     "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
     "outing": Kind(outings.validate, outings.store, outings.may_update),
 }
-try:  # Reports filed by a worker with a resident (issue 4's module).
+# Reports filed by a worker with a resident: issue 4's module, wired as soon as it exists.
+if importlib.util.find_spec(f"{__package__}.reports") is not None:
     from . import reports as _reports
 
     KINDS["report"] = Kind(
@@ -49,8 +51,6 @@ try:  # Reports filed by a worker with a resident (issue 4's module).
         _reports.store_report,
         getattr(_reports, "may_update_report", encounters.may_update),
     )
-except ImportError:  # pragma: no cover - until outreach.reports exists
-    pass
 
 
 class RequestError(ValueError):
@@ -180,19 +180,20 @@ class _Entry:
         return {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash, "created_at": self.created_at}
 
 
-def process(db: Database, user: dict, entries: list, *, device_id: str | None = None,
+@dataclass
+class Batch:
+    """A request's entries once checked: the ones ready to store, and the answers already known."""
+
+    ctx: Context
+    results: list
+    ready: list[_Entry]
+
+
+def prepare(db: Database, user: dict, entries: list, *, device_id: str | None = None,
             app_version: str | None = None, contact_retention_days: int = 365,
-            now: datetime | None = None) -> dict:
-    """Store a batch of entries; one result per entry, in order. Call inside a write transaction."""
+            now: datetime | None = None) -> Batch:
+    """Check every entry and hash its data. Reads only: runs outside the write transaction."""
     ctx = Context(db, user, device_id, app_version, now or datetime.now(timezone.utc), contact_retention_days)
-    received = ctx.received_at
-    if device_id:
-        db.execute(
-            "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
-            "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
-            "app_version = coalesce(excluded.app_version, devices.app_version)",
-            [device_id, user["id"], received, received, app_version],
-        )
     results: list = [None] * len(entries)
     ready: list[_Entry] = []
     seen: set[str] = set()
@@ -202,9 +203,25 @@ def process(db: Database, user: dict, entries: list, *, device_id: str | None = 
             ready.append(outcome)
         else:
             results[index] = outcome
-    histories = _histories(db, [e.id for e in ready])
+    return Batch(ctx, results, ready)
+
+
+def write_batch(db: Database, batch: Batch) -> dict:
+    """Compare a checked batch with the stored history and store what is new. Call inside a write transaction."""
+    ctx = batch.ctx
+    ctx.db = db
+    results = batch.results
+    received = ctx.received_at
+    if ctx.device_id:
+        db.execute(
+            "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
+            "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
+            "app_version = coalesce(excluded.app_version, devices.app_version)",
+            [ctx.device_id, ctx.user["id"], received, received, ctx.app_version],
+        )
+    histories = _histories(db, [e.id for e in batch.ready])
     new: list[_Entry] = []
-    for entry in ready:
+    for entry in batch.ready:
         answer = _compare(db, ctx, entry, histories.get(entry.id, []))
         if answer is None:
             new.append(entry)
@@ -222,6 +239,11 @@ def process(db: Database, user: dict, entries: list, *, device_id: str | None = 
             for entry in new:
                 results[entry.index] = _write_one(db, ctx, entry)
     return {"server_time": received, "results": results}
+
+
+def process(db: Database, user: dict, entries: list, **options) -> dict:
+    """Check and store a batch of entries; one result per entry, in order. Call inside a write transaction."""
+    return write_batch(db, prepare(db, user, entries, **options))
 
 
 def _rejected(entry_id, errors: dict) -> dict:

@@ -7,6 +7,7 @@ import { syncNow, SYNC_TAG } from "__OUTBOX__";
 const VERSION = "__VERSION__";
 const PRECACHE = __PRECACHE__;
 const PAGES = __PAGES__;
+const STATIC = "__STATIC__";
 const PREFIX = "outreach-";
 const CACHE = `${PREFIX}precache-${VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;
@@ -57,7 +58,7 @@ self.addEventListener("fetch", (event) => {
     if (PAGES.includes(url.pathname)) event.respondWith(page(request, url.pathname));
     return;
   }
-  if (url.pathname.startsWith("/static/")) event.respondWith(staticFile(request));
+  if (url.pathname.startsWith(STATIC)) event.respondWith(staticFile(request));
 });
 
 // Static files: from the cache (their URLs carry a content hash), else from the network.

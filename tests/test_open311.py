@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from outreach import open311, reports
+from outreach import open311, report_triage
 from outreach.settings import REPO_ROOT
 from tests.test_report_api import envelope, post, report_data
 
@@ -94,8 +94,8 @@ def test_only_accepted_onward_reports_are_listed(client, store):
     assert client.get("/open311/v2/requests.json").json() == []
     assert client.get(f"/open311/v2/requests/{rid}.json").status_code == 404
     with store.write() as db:
-        reports.change_status(db, rid, "under_review", None)
-        reports.change_status(db, rid, "accepted", None)
+        report_triage.change_status(db, rid, "under_review", None)
+        report_triage.change_status(db, rid, "accepted", None)
     listed = client.get("/open311/v2/requests.json").json()
     assert [r["service_request_id"] for r in listed] == [rid]
     assert "r@example.org" not in client.get("/open311/v2/requests.json").text
@@ -104,7 +104,7 @@ def test_only_accepted_onward_reports_are_listed(client, store):
     assert len(client.get("/open311/v2/requests.json", params={"service_code": "planting"}).json()) == 1
     assert client.get("/open311/v2/requests.json", params={"service_code": "street_furniture"}).json() == []
     with store.write() as db:
-        reports.change_status(db, rid, "declined", None, reason="Finalement non")
+        report_triage.change_status(db, rid, "declined", None, reason="Finalement non")
     closed = client.get("/open311/v2/requests.json", params={"status": "closed"}).json()
     assert [(c["service_request_id"], c["status"], c["status_notes"]) for c in closed] == [(rid, "closed", "Finalement non")]
     xml = ET.fromstring(client.get("/open311/v2/requests.xml").content)
@@ -132,3 +132,17 @@ def test_key_is_stored_hashed_and_cli_makes_one(tmp_path):
     r = subprocess.run([sys.executable, "-m", "outreach", "create-api-key", ""], env=env, capture_output=True,
                        text=True, stdin=subprocess.DEVNULL)
     assert r.returncode != 0
+
+
+def test_a_revoked_key_no_longer_posts(client, store, api_key):
+    from outreach import open311 as o
+
+    keys = o.list_api_keys(store.db())
+    assert [k["name"] for k in keys] == ["Appli Quartiers"] and "key_hash" not in keys[0]
+    with store.write() as db:
+        assert o.revoke_api_key(db, keys[0]["id"], None) is True
+        assert o.revoke_api_key(db, keys[0]["id"], None) is False
+    r = post_request(client, api_key=api_key, service_code="planting", address_string="1 rue A")
+    assert r.status_code == 403
+    actions = [a["action"] for a in store.db()["audit_log"].rows]
+    assert actions == ["api_key.create", "api_key.revoke"]

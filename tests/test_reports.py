@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from outreach import reports
+from outreach import report_triage, reports
 from outreach.reports import ReportError
 
 NOW = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -93,7 +93,7 @@ def test_field_worker_files_with_a_resident_and_may_update_until_reviewed(fresh_
     other = field_ctx(fresh_db, make_user(fresh_db, "field"))
     assert not reports.may_update_report(fresh_db, other, e["id"], uid)
     with fresh_db.atomic():
-        reports.change_status(fresh_db, e["id"], "under_review", uid)
+        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
     assert not reports.may_update_report(fresh_db, ctx, e["id"], uid)
 
 
@@ -198,7 +198,7 @@ def test_reporter_contact_is_kept_apart_and_capped(fresh_db):
     assert fourth["status"] == "rejected" and "data.reporter" in fourth["errors"]
     # Once one is closed, a new one is welcome again.
     with fresh_db.atomic():
-        reports.change_status(fresh_db, ids[0], "declined", None, reason="Hors périmètre")
+        report_triage.change_status(fresh_db, ids[0], "declined", None, reason="Hors périmètre")
     assert store(fresh_db, entry(report_data(reporter=reporter, title="Banc 5")), max_open_per_contact=3)["status"] == "created"
 
 
@@ -210,7 +210,7 @@ def test_nearby_open_reports_of_the_same_category(fresh_db):
     for e in (near, far, other_cat, closed):
         store(fresh_db, e)
     with fresh_db.atomic():
-        reports.change_status(fresh_db, closed["id"], "declined", None, reason="non")
+        report_triage.change_status(fresh_db, closed["id"], "declined", None, reason="non")
     found = reports.nearby_open(fresh_db, "street_furniture", 45.18910, 5.71010)
     assert [r["id"] for r in found] == [near["id"]]
     assert found[0]["distance_m"] < 20
@@ -254,8 +254,8 @@ def test_public_view_hides_notes_and_contacts(fresh_db):
     e = entry(report_data(reporter=reporter))
     store(fresh_db, e)
     with fresh_db.atomic():
-        reports.add_reply(fresh_db, e["id"], uid, "NOTE INTERNE confidentielle", public=False)
-        reports.add_reply(fresh_db, e["id"], uid, "Merci, nous regardons.", public=True)
+        report_triage.add_reply(fresh_db, e["id"], uid, "NOTE INTERNE confidentielle", public=False)
+        report_triage.add_reply(fresh_db, e["id"], uid, "Merci, nous regardons.", public=True)
     view = reports.public_view(fresh_db, e["id"])
     text = str(view)
     assert "NOTE INTERNE" not in text and "ana@example.org" not in text and "Ana Secret" not in text
@@ -268,8 +268,8 @@ def test_needs_info_then_resident_answers(fresh_db):
     e = entry()
     store(fresh_db, e)
     with fresh_db.atomic():
-        reports.change_status(fresh_db, e["id"], "under_review", uid)
-        reports.change_status(fresh_db, e["id"], "needs_info", uid, message="Quelle rue ?")
+        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
+        report_triage.change_status(fresh_db, e["id"], "needs_info", uid, message="Quelle rue ?")
     with pytest.raises(ReportError):
         reports.add_resident_info(fresh_db, e["id"], "   ")
     with fresh_db.atomic():
@@ -287,18 +287,18 @@ def test_change_status_records_event_and_audit(fresh_db):
     e = entry()
     store(fresh_db, e)
     with fresh_db.atomic():
-        reports.change_status(fresh_db, e["id"], "under_review", uid)
-        reports.change_status(fresh_db, e["id"], "accepted", uid)
-        reports.change_status(fresh_db, e["id"], "scheduled", uid, scheduled_for="2099-05-01")
+        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
+        report_triage.change_status(fresh_db, e["id"], "accepted", uid)
+        report_triage.change_status(fresh_db, e["id"], "scheduled", uid, scheduled_for="2099-05-01")
     row = fresh_db["reports"].get(e["id"])
     assert row["status"] == "scheduled" and row["scheduled_for"] == "2099-05-01"
     audit = list(fresh_db["audit_log"].rows)
     assert [a["action"] for a in audit] == ["report.status"] * 3 and all(a["user_id"] == uid for a in audit)
     with pytest.raises(ReportError) as caught:
-        reports.change_status(fresh_db, e["id"], "done", uid)
+        report_triage.change_status(fresh_db, e["id"], "done", uid)
     assert "status" in caught.value.errors
     with pytest.raises(ReportError) as caught:
-        reports.change_status(fresh_db, e["id"], "in_progress", uid, expected="accepted")
+        report_triage.change_status(fresh_db, e["id"], "in_progress", uid, expected="accepted")
     assert caught.value.status == 409
 
 
@@ -308,18 +308,18 @@ def test_merge_carries_content_to_the_original(fresh_db):
     for e in (original, dup, dup2):
         store(fresh_db, e)
     with fresh_db.atomic():
-        reports.merge(fresh_db, dup["id"], original["id"], uid)
+        report_triage.merge(fresh_db, dup["id"], original["id"], uid)
         # A duplicate of a duplicate points to the report that stands.
-        reports.change_status(fresh_db, dup2["id"], "duplicate", uid, duplicate_of=dup["id"])
+        report_triage.change_status(fresh_db, dup2["id"], "duplicate", uid, duplicate_of=dup["id"])
     assert fresh_db["reports"].get(dup2["id"])["duplicate_of"] == original["id"]
     orig = fresh_db["reports"].get(original["id"])
     assert orig["me_too_count"] == 2
     assert [p["sha256"] for p in reports.photo_states(fresh_db, original["id"])] == ["a" * 64]
     assert reports.photo_states(fresh_db, original["id"])[0]["arrived"] == 0
     with pytest.raises(ReportError):
-        reports.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=original["id"])
+        report_triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=original["id"])
     with pytest.raises(ReportError):
-        reports.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=str(uuid.uuid4()))
+        report_triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=str(uuid.uuid4()))
 
 
 def test_bulk_change_reports_each_result(fresh_db):
@@ -328,8 +328,8 @@ def test_bulk_change_reports_each_result(fresh_db):
     store(fresh_db, a)
     store(fresh_db, b)
     with fresh_db.atomic():
-        reports.change_status(fresh_db, b["id"], "declined", uid, reason="non")
-        results = reports.bulk_change(fresh_db, [a["id"], b["id"], "nope"], "under_review", uid)
+        report_triage.change_status(fresh_db, b["id"], "declined", uid, reason="non")
+        results = report_triage.bulk_change(fresh_db, [a["id"], b["id"], "nope"], "under_review", uid)
     assert results[a["id"]] == "" and results[b["id"]] and results["nope"]
     assert fresh_db["reports"].get(a["id"])["status"] == "under_review"
 
@@ -340,22 +340,22 @@ def test_triage_filters_and_keyset_pagination(fresh_db):
         e = entry(report_data(title=f"Rapport {i}", wants_to_help=i % 2 == 0, photos=["b" * 64] if i == 3 else []))
         store(fresh_db, e, received_at=f"2026-11-{10 + i:02d}T10:00:00+00:00")
         ids.append(e["id"])
-    f, errors = reports.triage_filters(fresh_db, {"status": "open"})
+    f, errors = report_triage.triage_filters(fresh_db, {"status": "open"})
     assert errors == {}
-    page1 = reports.triage_list(fresh_db, f, limit=3)
-    page2 = reports.triage_list(fresh_db, f, after=page1["next"], limit=3)
-    page3 = reports.triage_list(fresh_db, f, after=page2["next"], limit=3)
+    page1 = report_triage.triage_list(fresh_db, f, limit=3)
+    page2 = report_triage.triage_list(fresh_db, f, after=page1["next"], limit=3)
+    page3 = report_triage.triage_list(fresh_db, f, after=page2["next"], limit=3)
     seen = [r["id"] for p in (page1, page2, page3) for r in p["rows"]]
     assert seen == list(reversed(ids)) and page3["next"] is None
-    f, _ = reports.triage_filters(fresh_db, {"with_photo": "1"})
-    rows = reports.triage_list(fresh_db, f)["rows"]
+    f, _ = report_triage.triage_filters(fresh_db, {"with_photo": "1"})
+    rows = report_triage.triage_list(fresh_db, f)["rows"]
     assert [r["id"] for r in rows] == [ids[3]] and rows[0]["photos_pending"] == 1
-    f, _ = reports.triage_filters(fresh_db, {"wants_to_help": "1", "date_from": "2026-11-12", "date_to": "2026-11-14"})
-    assert {r["id"] for r in reports.triage_list(fresh_db, f)["rows"]} == {ids[2], ids[4]}
-    f, errors = reports.triage_filters(fresh_db, {"status": "bogus", "category": "x'--", "date_from": "never"})
+    f, _ = report_triage.triage_filters(fresh_db, {"wants_to_help": "1", "date_from": "2026-11-12", "date_to": "2026-11-14"})
+    assert {r["id"] for r in report_triage.triage_list(fresh_db, f)["rows"]} == {ids[2], ids[4]}
+    f, errors = report_triage.triage_filters(fresh_db, {"status": "bogus", "category": "x'--", "date_from": "never"})
     assert set(errors) == {"status", "category", "date_from"}
-    f, _ = reports.triage_filters(fresh_db, {"q": "100%_"})
-    assert reports.triage_list(fresh_db, f)["rows"] == []
+    f, _ = report_triage.triage_filters(fresh_db, {"q": "100%_"})
+    assert report_triage.triage_list(fresh_db, f)["rows"] == []
 
 
 def test_public_worksites_and_sign_up(fresh_db):
@@ -366,8 +366,8 @@ def test_public_worksites_and_sign_up(fresh_db):
     with pytest.raises(ReportError):
         reports.sign_up(fresh_db, e["id"], form)  # not public yet
     with fresh_db.atomic():
-        reports.change_status(fresh_db, e["id"], "under_review", uid)
-        reports.change_status(fresh_db, e["id"], "accepted", uid)
+        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
+        report_triage.change_status(fresh_db, e["id"], "accepted", uid)
     assert [w["id"] for w in reports.public_worksites(fresh_db)] == [e["id"]]
     with fresh_db.atomic():
         assert reports.sign_up(fresh_db, e["id"], form) is True
@@ -388,7 +388,7 @@ def test_contacts_of_long_closed_reports_are_purged(fresh_db):
         store(fresh_db, e)
     with fresh_db.atomic():
         for e in (old, recent):
-            reports.change_status(fresh_db, e["id"], "declined", None, reason="non")
+            report_triage.change_status(fresh_db, e["id"], "declined", None, reason="non")
         fresh_db.execute("update reports set closed_at = '2020-01-01T00:00:00+00:00' where id = ?", [old["id"]])
     with fresh_db.atomic():
         counts = reports.purge_contacts(fresh_db, 90)

@@ -382,3 +382,30 @@ def test_too_many_entries_is_413():
     with pytest.raises(sync.RequestError) as info:
         sync.check_envelope({"entries": [{}] * 501})
     assert info.value.status == 413
+
+
+def test_a_version_stored_by_another_process_meanwhile_is_answered_as_a_replay(fresh_db, worker, monkeypatch):
+    # Another process stores the same entries between our read of the history and our write:
+    # the unique key refuses the second copy and the batch falls back to one-by-one answers.
+    first, second = encounter(), encounter()
+    run(fresh_db, worker, [first])
+    real = sync._histories
+    calls = []
+
+    def stale_first_read(db, ids):
+        calls.append(ids)
+        return {} if len(calls) == 1 else real(db, ids)
+
+    monkeypatch.setattr(sync, "_histories", stale_first_read)
+    results = run(fresh_db, worker, [first, second])
+    assert [r["status"] for r in results] == ["unchanged", "created"]
+    assert fresh_db["entry_versions"].count == 2 and fresh_db["encounters"].count == 2
+
+
+def test_an_id_already_used_by_other_data_is_rejected_alone(fresh_db, worker):
+    clash, fine = encounter(), encounter()
+    fresh_db["encounters"].insert({"id": clash["id"], "version": 1, "hash": "x", "occurred_at": iso(),
+                                   "place_type": "street", "people_count": 1, "outcome": "brief", "interest": "none"})
+    results = run(fresh_db, worker, [clash, fine])
+    assert [r["status"] for r in results] == ["rejected", "created"]
+    assert fresh_db["entry_versions"].count == 1

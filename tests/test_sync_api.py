@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from outreach import openapi
 from outreach.app import create_app
-from tests.conftest import test_settings as make_settings
+from tests.conftest import make_settings
 from tests.test_sync import encounter, outing
 
 SYNC = "/api/v1/sync"
@@ -257,3 +257,46 @@ def test_manifest_is_installable(client):
     for icon in m["icons"]:
         img = Image.open(io.BytesIO(client.get(icon["src"]).content))
         assert f"{img.width}x{img.height}" == icon["sizes"]
+
+
+def test_sixteen_devices_over_http_leave_one_row_per_id(live_server):
+    """16 threads post overlapping batches to a real server at once: exactly one row per id."""
+    import http.client
+    import threading
+
+    users_ = [live_server.make_user("field") for _ in range(4)]
+    pool = [encounter() for _ in range(80)]
+    cookies = []
+    for user in users_:
+        c = http.client.HTTPConnection(live_server.url.removeprefix("http://"))
+        c.request("POST", "/api/v1/session", json.dumps({"email": user["email"], "password": "secret-pass-123"}),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        cookies.append(r.getheader("set-cookie").split(";")[0])
+        c.close()
+    failures = []
+
+    def device(i: int):
+        try:
+            c = http.client.HTTPConnection(live_server.url.removeprefix("http://"))
+            # Four threads share each account (the same worker's entries replayed by several tabs).
+            batch = pool[(i % 4) * 20: (i % 4) * 20 + 40]
+            c.request("POST", SYNC, json.dumps({"device_id": f"device-{i:04d}", "entries": batch}),
+                      {"Content-Type": "application/json", "Cookie": cookies[i % 4]})
+            r = c.getresponse()
+            body = json.loads(r.read())
+            c.close()
+            assert r.status == 200
+            for result in body["results"]:
+                assert result["status"] in ("created", "unchanged", "conflict"), result
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=device, args=(i,)) for i in range(16)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not failures, failures
+    db = live_server.store.db()
+    assert db.execute("select count(*), count(distinct entry_id) from entry_versions").fetchone() == (80, 80)
+    assert db["encounters"].count == 80

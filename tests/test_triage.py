@@ -4,8 +4,6 @@ import re
 import uuid
 from datetime import date, timedelta
 
-import pytest
-
 from outreach import reports
 from tests.test_report_api import envelope, post, report_data
 
@@ -171,3 +169,13 @@ def test_pagination_links(client, coordinator_client, store):
     next_url = re.search(r'href="([^"]*after=[^"]+)"', page).group(1).replace("&amp;", "&")
     page2 = coordinator_client.get(next_url).text
     assert "Numéro 004" in page2 and "Numéro 054" not in page2
+
+
+def test_duplicate_reporter_is_led_to_the_original(client, coordinator_client):
+    original = post(client, envelope(report_data(title="Le premier signalement"))).json()["results"][0]
+    dup = post(client, envelope(report_data(title="Le second signalement"))).json()["results"][0]
+    csrf = csrf_of(coordinator_client.get(f"/coordinator/reports/{dup['id']}").text)
+    coordinator_client.post(f"/coordinator/reports/{dup['id']}/merge", data={"csrf_token": csrf, "original": original["id"]})
+    page = client.get(dup["tracking_url"]).text
+    link = re.search(r'<a href="(/track/[^"]+)">Suivre le signalement d.origine</a>', page).group(1)
+    assert "Le premier signalement" in client.get(link).text

@@ -22,15 +22,17 @@ async def sync_entries(request: Request):
         device_id, app_version, entries = sync.check_envelope(body)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
-    answer = await write_db(
+    # Checking happens outside the write transaction; only comparing and storing happen inside it.
+    batch = await run_db(
         request,
-        sync.process,
+        sync.prepare,
         user,
         entries,
         device_id=device_id,
         app_version=app_version,
         contact_retention_days=request.app.state.settings.contact_retention_days,
     )
+    answer = await write_db(request, sync.write_batch, batch)
     return JSONResponse(answer)
 
 

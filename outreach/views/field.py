@@ -155,6 +155,7 @@ def service_worker_source(request: Request) -> str:
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
+        .replace('"__STATIC__"', json.dumps(static_base + "/"))
     )
 
 

@@ -182,6 +182,10 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "errors": errors or {},
         "text": text,
         "tracking_url": str(request.url.replace(query="")),
+        # A duplicate's reporter follows the original from now on (its public page only).
+        "original_url": request.url_for("track", token=reports.tracking_token(request.app.state.signer,
+                                                                              view["duplicate_of"])).path
+        if view["status"] == rs.DUPLICATE and view["duplicate_of"] else None,
     }, status_code=status_code, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import refdata, reports
+from .. import refdata, report_triage, reports
 from .. import report_states as rs
 from ..i18n import gettext as _
 from ..web import current_user, read_form, render, run_db, write_db
@@ -34,8 +34,8 @@ async def queue(request: Request, bulk_results: dict | None = None, bulk_error: 
     params = {k: v for k, v in request.query_params.items() if k in FILTER_KEYS}
     if "status" not in params:
         params["status"] = "open"
-    filters, errors = await run_db(request, reports.triage_filters, params)
-    page = await run_db(request, reports.triage_list, filters, after=request.query_params.get("after"))
+    filters, errors = await run_db(request, report_triage.triage_filters, params)
+    page = await run_db(request, report_triage.triage_list, filters, after=request.query_params.get("after"))
     ref = await run_db(request, refdata.load, _locale(request))
     kept = {k: v for k, v in params.items() if v and k in FILTER_KEYS}
     next_url = None
@@ -61,7 +61,7 @@ async def detail(request: Request, errors: dict | None = None, values: dict | No
                  message: str = ""):
     """GET /coordinator/reports/<id>: photos, location, history, volunteers, and the actions."""
     report_id = request.path_params["report_id"].lower()
-    report = await run_db(request, reports.detail, report_id) if reports.is_uuid(report_id) else None
+    report = await run_db(request, report_triage.detail, report_id) if reports.is_uuid(report_id) else None
     if report is None:
         raise HTTPException(404)
     ref = await run_db(request, refdata.load, _locale(request))
@@ -92,7 +92,7 @@ async def change_status(request: Request):
     values = {k: _text(form, k) for k in ("status", "expected", "reason", "duplicate_of", "scheduled_for", "message")}
     user = current_user(request)
     try:
-        await write_db(request, reports.change_status, report_id, values["status"], user["id"],
+        await write_db(request, report_triage.change_status, report_id, values["status"], user["id"],
                        expected=values["expected"] or None, reason=values["reason"],
                        duplicate_of=values["duplicate_of"], scheduled_for=values["scheduled_for"],
                        message=values["message"])
@@ -110,7 +110,7 @@ async def reply(request: Request):
     text = _text(form, "text")
     public = _text(form, "visibility") == "public"
     try:
-        await write_db(request, reports.add_reply, report_id, current_user(request)["id"], text, public=public)
+        await write_db(request, report_triage.add_reply, report_id, current_user(request)["id"], text, public=public)
     except reports.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
@@ -125,7 +125,7 @@ async def merge(request: Request):
     form = await read_form(request)
     original = _text(form, "original").strip().lower()
     try:
-        await write_db(request, reports.merge, report_id, original, current_user(request)["id"])
+        await write_db(request, report_triage.merge, report_id, original, current_user(request)["id"])
     except reports.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
@@ -150,7 +150,7 @@ async def bulk(request: Request):
         return await queue(request, None, _("At most %(n)d reports at once.") % {"n": MAX_BULK}, 400)
     if target not in rs.STATES:
         return await queue(request, None, _("Choose the new state."), 400)
-    results = await write_db(request, reports.bulk_change, ids, target, current_user(request)["id"],
+    results = await write_db(request, report_triage.bulk_change, ids, target, current_user(request)["id"],
                              reason=_text(form, "reason"), scheduled_for=_text(form, "scheduled_for"),
                              message=_text(form, "message"))
     return await queue(request, results, "", 200)

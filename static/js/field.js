@@ -119,6 +119,9 @@ function fillSelect(select, items, emptyLabel) {
 
 function showSignIn(show) {
   $("signin").hidden = !show;
+  // Someone who never signed in on this phone is not asked to sign in "again".
+  for (const node of document.querySelectorAll(".signin-again")) node.hidden = !boot;
+  for (const node of document.querySelectorAll(".signin-first")) node.hidden = Boolean(boot);
 }
 
 async function signIn(event) {
@@ -437,16 +440,27 @@ function describe(item) {
   return `${item.kind} · ${d.title || ""}`;
 }
 
+let renderTimer = null;
+
+// Redraw at most every 150 ms: a burst of changes (a sync of hundreds of entries) is one redraw.
+function renderOutboxSoon() {
+  clearTimeout(renderTimer);
+  renderTimer = setTimeout(renderOutbox, 150);
+}
+
 async function renderOutbox() {
-  const items = await outbox.list();
-  const pending = items.filter((i) => i.state !== "sent");
-  $("pending-count").textContent = String(pending.length);
-  $("pending-label").textContent = pending.length === 1 ? t("entry waiting") : t("entries waiting");
+  const pending = await outbox.pendingCount();
+  $("pending-count").textContent = String(pending);
+  $("pending-label").textContent = pending === 1 ? t("entry waiting") : t("entries waiting");
   $("last-sync").textContent = timeText(await outbox.lastSyncedAt());
   const states = STATE_TEXT();
-  const shown = items.slice(-60).reverse();
-  $("outbox-empty").hidden = shown.length > 0;
-  $("outbox-list").replaceChildren(...shown.map((item) => {
+  const shown = await outbox.recent(50);
+  const shownIds = new Set(shown.map((i) => i.id));
+  // Entries that need attention are always on screen, however old.
+  const attention = (await outbox.needingAttention()).filter((i) => !shownIds.has(i.id));
+  const items = [...attention, ...shown];
+  $("outbox-empty").hidden = items.length > 0;
+  $("outbox-list").replaceChildren(...items.map((item) => {
     const li = el("li", { className: `outbox-item state-${item.state}`, dataset: { id: item.id, state: item.state } },
       el("span", { className: "outbox-what" }, describe(item)),
       el("span", { className: `badge badge-${item.state}` }, states[item.state] || item.state));
@@ -476,14 +490,14 @@ async function onOutboxEvent(event) {
   }
   if (event.type === "synced") {
     say("sync-message", "");
-    showSignIn(false);
+    if (event.sent) showSignIn(false); // the server took entries: the session is good
   }
   if (event.type === "storage" && event.quota) {
     const mb = (n) => Math.round(n / 1e6);
     $("storage-info").textContent = t("Storage used: {used} MB of {quota} MB.", { used: mb(event.usage || 0), quota: mb(event.quota) })
       + (event.persisted ? "" : " " + t("The browser may clear it if the phone runs out of space."));
   }
-  await renderOutbox();
+  renderOutboxSoon();
 }
 
 // --- the service worker and new versions -----------------------------------------------------

@@ -7,6 +7,15 @@ import { betweenSyncs, enqueue, list, onChange, start, syncNow } from "./outbox.
 import { prepare } from "./photo.js";
 
 const ENDPOINT = "/api/v1/reports";
+const SYNC_ENDPOINT = "/api/v1/sync";
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// A worker filing *with* a resident opens /report?encounter=<uuid> from the field app: the
+// report then goes through the worker's own sync (signed in), linked to that encounter.
+const encounterId = (() => {
+  const value = new URLSearchParams(window.location.search).get("encounter");
+  return value && UUID_RE.test(value.toLowerCase()) ? value.toLowerCase() : null;
+})();
+const endpoint = encounterId ? SYNC_ENDPOINT : ENDPOINT;
 const MINE_KEY = "outreach.my-reports"; // tracking links kept on this phone (not the outbox)
 
 const form = document.getElementById("report-form");
@@ -145,7 +154,8 @@ form.elements.namedItem("category")?.addEventListener("change", findNearby);
 // --- photo ------------------------------------------------------------------------------
 
 let prepared = null;
-photoInput?.addEventListener("change", async () => {
+let preparing = Promise.resolve();
+photoInput?.addEventListener("change", () => {
   prepared = null;
   const file = photoInput.files && photoInput.files[0];
   if (!file) {
@@ -153,13 +163,17 @@ photoInput?.addEventListener("change", async () => {
     return;
   }
   photoStatus.textContent = t("Preparing the photo…");
-  try {
-    prepared = await prepare(file);
-    photoStatus.textContent = t("Photo ready ({w} × {h}).", { w: prepared.width, h: prepared.height });
-  } catch (err) {
-    photoInput.value = "";
-    photoStatus.textContent = t("This file is not a photo we can read.");
-  }
+  // A report sent while the photo is still being resized waits for it (see the submit handler).
+  preparing = prepare(file).then(
+    (photo) => {
+      prepared = photo;
+      photoStatus.textContent = t("Photo ready ({w} × {h}).", { w: photo.width, h: photo.height });
+    },
+    () => {
+      photoInput.value = "";
+      photoStatus.textContent = t("This file is not a photo we can read.");
+    },
+  );
 });
 
 // --- the report -------------------------------------------------------------------------
@@ -180,6 +194,7 @@ function reportData() {
     wants_to_help: Boolean(form.elements.namedItem("wants_to_help")?.checked),
     reporter: null,
   };
+  if (encounterId) data.encounter_id = encounterId;
   if (hasContact) {
     data.reporter = { consent: Boolean(consent), consent_text_version: value("consent_text_version") };
     for (const [k, v] of Object.entries(contact)) if (v) data.reporter[k] = v;
@@ -187,9 +202,20 @@ function reportData() {
   return { data, hasContact, consent };
 }
 
+let submitting = false;
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!form.reportValidity()) return;
+  if (submitting || !form.reportValidity()) return;
+  submitting = true; // a double tap files one report, not two
+  try {
+    await saveReport();
+  } finally {
+    submitting = false;
+  }
+});
+
+async function saveReport() {
+  await preparing;
   const { data, hasContact, consent } = reportData();
   if (!data.location && !data.address) {
     say(t("Say where: use your position or give an address."), "error");
@@ -204,7 +230,7 @@ form.addEventListener("submit", async (event) => {
   const entry = { id: uuid4(), kind: "report", version: 1, created_at: localIso(), data };
   const photos = prepared ? [{ sha256: prepared.sha256, blob: prepared.blob, type: prepared.type }] : [];
   try {
-    await enqueue(entry, { endpoint: ENDPOINT, photos });
+    await enqueue(entry, { endpoint, photos });
   } catch (err) {
     const full = err && err.name === "QuotaExceededError";
     say(full ? t("Your phone is out of storage: free some space and try again.") : t("Could not save the report on this phone."), "error");
@@ -222,7 +248,7 @@ form.addEventListener("submit", async (event) => {
     "ok",
   );
   syncNow().catch(() => {});
-});
+}
 
 // --- my reports: their state and tracking links -----------------------------------------
 
@@ -259,7 +285,7 @@ async function render() {
   const all = mine();
   let items = [];
   try {
-    items = (await list()).filter((item) => item.endpoint === ENDPOINT);
+    items = (await list()).filter((item) => item.kind === "report");
   } catch (err) {
     items = [];
   }
@@ -339,6 +365,7 @@ async function registerServiceWorker() {
   });
 }
 
+if (encounterId) document.getElementById("field-mode").hidden = false;
 onChange(render);
 render();
 start();

@@ -14,6 +14,15 @@ pytestmark = pytest.mark.browser
 OUTBOX = "/static/js/outbox.js"
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Every test here also checks that the page threw no uncaught error."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield
+    assert not errors, errors
+
+
 def wait_until(page, script: str, arg=None, timeout: float = 20.0):
     """Poll a JS function until it returns something truthy (wait_for_function would need eval, which CSP forbids)."""
     deadline = time.monotonic() + timeout
@@ -241,12 +250,12 @@ def test_new_service_worker_version_keeps_the_outbox(page, browser_context, live
     from outreach import sync
     from outreach.web import ApiError
 
-    real_process = sync.process
+    real_write = sync.write_batch
 
     def down(*args, **kwargs):
         raise ApiError(503, "maintenance")
 
-    monkeypatch.setattr(sync, "process", down)
+    monkeypatch.setattr(sync, "write_batch", down)
     browser_context.set_offline(False)
     old_caches = page.evaluate("async () => caches.keys()")
 
@@ -266,7 +275,7 @@ def test_new_service_worker_version_keeps_the_outbox(page, browser_context, live
     after = outbox_items(page)
     assert [(i["id"], i["state"], i["data"]) for i in after] == [(i["id"], i["state"], i["data"]) for i in before]
 
-    monkeypatch.setattr(sync, "process", real_process)
+    monkeypatch.setattr(sync, "write_batch", real_write)
     page.locator("#sync-now").click()
     wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
     assert server_count(live_server, "encounters") == 2
@@ -400,3 +409,49 @@ def test_full_storage_is_reported_at_save_time(page, live_server, login):
     message = page.locator("#form-message")
     message.get_by_text("Le stockage du téléphone est plein").wait_for()
     assert "Enregistrée" not in message.inner_text()
+
+
+def test_two_tabs_sync_one_at_a_time(page, browser_context, live_server, login, monkeypatch):
+    from outreach import sync
+
+    open_app(page, live_server, login)
+    other = browser_context.new_page()
+    other.goto(live_server.url + "/app")
+    wait_ready(other)
+    browser_context.set_offline(True)
+    for _ in range(3):
+        log_encounter(page)
+    batches = []
+    real_prepare = sync.prepare
+
+    def counting(db, user, entries, **kw):
+        batches.append(len(entries))
+        return real_prepare(db, user, entries, **kw)
+
+    monkeypatch.setattr(sync, "prepare", counting)
+    # Both tabs hear "online" at once and both try to sync: the Web Lock lets one through.
+    browser_context.set_offline(False)
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
+    wait_until(other, "() => document.getElementById('pending-count').textContent === '0'")
+    time.sleep(1)
+    assert batches == [3]
+    assert server_count(live_server, "entry_versions") == 3
+    other.close()
+
+
+def test_first_sign_in_from_the_app(page, live_server, assert_no_serious_axe_violations):
+    user = live_server.make_user("field")
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    signin = page.locator("#signin")
+    signin.wait_for(state="visible")
+    assert signin.get_by_role("heading").inner_text() == "Se connecter"
+    assert_no_serious_axe_violations(page)
+    signin.get_by_label("E-mail").fill(user["email"])
+    signin.get_by_label("Mot de passe").fill("wrong-password")
+    signin.get_by_role("button", name="Se connecter").click()
+    page.locator("#signin-error").get_by_text("incorrect").wait_for()
+    signin.get_by_label("Mot de passe").fill("secret-pass-123")
+    signin.get_by_role("button", name="Se connecter").click()
+    signin.wait_for(state="hidden")
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).getMeta('bootstrap')).user.id === {user['id']}")

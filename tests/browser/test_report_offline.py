@@ -173,3 +173,66 @@ def test_photo_hash_on_the_phone_matches_the_server(page, live_server):
         return [await m.sha256Hex(new Blob([arr])), m.sha256Fallback(arr), m.sha256Fallback(new Uint8Array(0))];
     }""", list(data))
     assert got == [expected, expected, hashlib.sha256(b"").hexdigest()]
+
+
+def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
+    import uuid
+    from datetime import datetime, timezone
+
+    from outreach import reports
+
+    data = {"title": title, "category": "street_furniture", "location": {"lat": 45.18877, "lon": 5.72453, "accuracy_m": 5},
+            "address": "Square Lionel-Terray", "photos": [], "wants_to_help": False, "reporter": None}
+    data.update(over)
+    entry = {"id": str(uuid.uuid4()), "kind": "report", "version": 1,
+             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data": data}
+    with live_server.store.write() as db:
+        assert reports.submit_report(db, entry)["status"] == "created"
+    return entry["id"]
+
+
+def test_me_too_on_a_nearby_report_instead_of_a_duplicate(browser_context, page, live_server):
+    rid = _submit(live_server)
+    browser_context.grant_permissions(["geolocation"], origin=live_server.url)
+    browser_context.set_geolocation({"latitude": 45.18880, "longitude": 5.72460, "accuracy": 10})
+    page.goto(live_server.url + "/report")
+    page.get_by_label("Type de chantier").select_option("street_furniture")
+    page.get_by_role("button", name="Utiliser ma position").click()
+    page.get_by_role("heading", name="Déjà signalé à proximité").wait_for()
+    page.locator("#nearby").get_by_role("button", name="Moi aussi").click()
+    page.get_by_role("button", name="Merci : compté").wait_for()
+    assert live_server.store.db()["reports"].get(rid)["me_too_count"] == 1
+
+
+def test_resident_answers_a_request_for_information(page, live_server, assert_no_serious_axe_violations):
+    from outreach import report_triage, reports
+
+    rid = _submit(live_server)
+    with live_server.store.write() as db:
+        report_triage.change_status(db, rid, "under_review", None)
+        report_triage.change_status(db, rid, "needs_info", None, message="Le banc est-il côté rue ou côté jeux ?")
+    token = reports.tracking_token(live_server.app.state.signer, rid)
+    page.goto(f"{live_server.url}/track/{token}")
+    assert page.get_by_text("Le banc est-il côté rue ou côté jeux ?").first.is_visible()
+    assert_no_serious_axe_violations(page)
+    page.get_by_label("Votre réponse").fill("Côté jeux, près du toboggan.")
+    page.get_by_role("button", name="Envoyer ma réponse").click()
+    page.get_by_text("Merci : vos informations ont été ajoutées.").wait_for()
+    assert page.locator(".state-badge").inner_text() == "En cours d'examen"
+    assert live_server.store.db()["reports"].get(rid)["status"] == "under_review"
+
+
+def test_worker_files_a_report_with_a_resident_linked_to_the_encounter(page, live_server, login):
+    import uuid
+
+    user = login(page, live_server, "field")
+    encounter = str(uuid.uuid4())
+    page.goto(f"{live_server.url}/report?encounter={encounter}")
+    assert page.locator("#field-mode").is_visible()
+    page.get_by_label("Que faudrait-il faire ?").fill("Nettoyer le passage sous le pont")
+    page.get_by_label("Type de chantier").select_option("cleanliness")
+    page.get_by_label("Adresse").fill("Passage du Pont-Neuf")
+    page.get_by_role("button", name="Envoyer le signalement").click()
+    wait_until(page, "async () => { const l = await (await import('/static/js/outbox.js')).list(); return l.length && l.every(i => i.state === 'sent'); }")
+    row = next(live_server.store.db()["reports"].rows)
+    assert (row["source"], row["encounter_id"], row["user_id"]) == ("field", encounter, user["id"])
