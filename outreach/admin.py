@@ -268,27 +268,28 @@ def reference(db: Database) -> dict:
     return out
 
 
-# --- Open311 API keys -------------------------------------------------------------------------
+# --- Open311 API keys (open311.py owns them and writes the audit lines) -------------------------
 
 
 def api_keys(db: Database) -> list[dict]:
-    """Every key (never the key itself: only its hash is stored)."""
-    return list(db.query("select id, name, created_at, active from api_keys order by active desc, created_at desc, id desc"))
+    """Every key (never the key itself: only its hash is stored), active first."""
+    from . import open311
+
+    return sorted(open311.list_api_keys(db), key=lambda k: (-k["active"], -k["id"]))
 
 
 def create_api_key(db: Database, by: int, name: str) -> str:
-    """A new key for another civic app, shown once; recorded in the audit log."""
+    """A new key for another civic app, shown once."""
     from . import open311
 
     try:
-        key = open311.create_api_key(db, name)
+        return open311.create_api_key(db, name, user_id=by)
     except ValueError:
         raise AdminError({"name": _("Name the application in 1 to 100 characters.")})
-    audit.record(db, by, "api_key_created", "api_key", "", name=" ".join(name.split()))
-    return key
 
 
 def revoke_api_key(db: Database, by: int, key_id: int) -> None:
-    if db.execute("update api_keys set active = 0 where id = ? and active = 1", [key_id]).rowcount != 1:
+    from . import open311
+
+    if not open311.revoke_api_key(db, key_id, user_id=by):
         raise AdminError(_("Unknown or already revoked key."))
-    audit.record(db, by, "api_key_revoked", "api_key", key_id)

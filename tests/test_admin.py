@@ -188,4 +188,4 @@ def test_open311_api_keys_made_once_and_revoked(admin_client, store):
     assert admin_client.post(f"/admin/api-keys/{key_id}/revoke", data={"csrf_token": token}).status_code == 400
     assert admin_client.post("/admin/api-keys", data={"csrf_token": token, "name": "   "}).status_code == 400
     actions = [r[0] for r in store.db().execute("select action from audit_log order by id")]
-    assert actions == ["api_key_created", "api_key_revoked"]
+    assert actions == ["api_key.create", "api_key.revoke"]
