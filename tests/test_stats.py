@@ -81,3 +81,35 @@ def test_aggregates_follow_the_real_sync(field_client, store):
     with store.write() as wdb:
         stats.rebuild(wdb)
     assert snapshot(db) == live
+
+
+def test_overview_equals_direct_counts_after_random_writes(fresh_db):
+    """Random inserts, updates and deletes: the aggregates always equal counting the rows themselves."""
+    import random
+
+    rng = random.Random(7)
+    zones = ["secteur-1", "secteur-2", "secteur-3", None]
+    tools = ["petition", "agora", "votation", "participatory_budget"]
+    ids = []
+    for _ in range(300):
+        ids.append(add_encounter(fresh_db, occurred_at=f"2026-11-{rng.randint(1, 30):02d}T{rng.randint(0, 23):02d}:00:00+00:00",
+                                 zone=rng.choice(zones), tools=rng.sample(tools, rng.randint(0, 3)), people_count=rng.randint(1, 9),
+                                 interest=rng.choice(["none", "curious", "wants_to_take_part"])))
+    with fresh_db.atomic():
+        for eid in rng.sample(ids, 60):
+            fresh_db["encounters"].update(eid, {"zone": rng.choice(zones), "people_count": rng.randint(1, 9),
+                                                "occurred_at": f"2026-11-{rng.randint(1, 30):02d}T12:00:00+00:00"})
+        for eid in rng.sample(ids, 40):
+            fresh_db.execute("delete from encounter_tools where encounter_id = ?", [eid])
+            fresh_db.execute("delete from encounters where id = ?", [eid])
+    for zone in ("secteur-2", None):
+        period = stats.Period(date(2026, 11, 3), date(2026, 11, 24), zone)
+        o = stats.overview(fresh_db, period)
+        where = "occurred_at >= '2026-11-03' and occurred_at < '2026-11-25'" + (" and zone = 'secteur-2'" if zone else "")
+        n, people = fresh_db.execute(f"select count(*), coalesce(sum(people_count), 0) from encounters where {where}").fetchone()
+        assert o["totals"] == {"encounters": n, "people": people}
+        direct = {
+            t: c for t, c in fresh_db.execute(
+                f"select t.tool, count(*) from encounter_tools t join encounters e on e.id = t.encounter_id where {where.replace('occurred_at', 'e.occurred_at').replace('zone', 'e.zone')} group by t.tool")
+        }
+        assert {t: v["presented"] for t, v in o["tools"].items()} == direct
