@@ -147,7 +147,12 @@ def test_daily_purge_runs_from_the_app_lifespan(tmp_path):
         except asyncio.CancelledError:
             pass
 
-    asyncio.run(run())
+    # Its own thread and loop: the session's Playwright may already run a loop in this thread.
+    import threading
+
+    t = threading.Thread(target=lambda: asyncio.run(run()))
+    t.start()
+    t.join()
     assert store.db()["contacts"].count == 0
     store.close()
 
