@@ -75,7 +75,7 @@ async function main() {
     onEachFeature: (feature, marker) => marker.bindPopup(popupFor(feature.properties)),
   }).addTo(map);
   if (points.features.length) {
-    map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
+    map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16, animate: false });
   } else {
     note(t("No point to show for these filters."));
   }
