@@ -380,9 +380,9 @@ async function tally(tool, step) {
   const tallies = { ...current.data.tallies };
   tallies[tool] = Math.max(0, (tallies[tool] || 0) + step);
   current = { ...current, data: { ...current.data, tallies } };
+  renderTally(); // show the count at once; IndexedDB keeps the taps in order behind it
   await saveCurrent();
   await outbox.update(current.id, current.data);
-  renderTally();
 }
 
 function renderTally() {
