@@ -414,7 +414,10 @@ async function runSync() {
   }
   const items = await byState(["waiting", "sending"]);
   notify({ type: "syncing" });
-  let outcome = await uploadPhotos();
+  // Photos first, so that entries find them; but a photo the server cannot take right now
+  // never holds back the entries (an entry may name photos that arrive later).
+  const photos = await uploadPhotos();
+  let outcome = photos.status === "auth" ? photos : { status: "ok" };
   let sent = 0;
   if (outcome.status === "ok") {
     const groups = new Map();
@@ -429,6 +432,7 @@ async function runSync() {
         sent += batch.length;
       }
     }
+    if (outcome.status === "ok" && photos.status === "retry") outcome = photos;
   }
   if (outcome.status === "ok") {
     attempt = 0;

@@ -455,3 +455,47 @@ def test_first_sign_in_from_the_app(page, live_server, assert_no_serious_axe_vio
     signin.get_by_role("button", name="Se connecter").click()
     signin.wait_for(state="hidden")
     wait_until(page, f"async () => (await (await import('{OUTBOX}')).getMeta('bootstrap'))?.user?.id === {user['id']}")
+
+
+def test_photos_are_uploaded_before_their_entry(plain_page, live_server, login):
+    page = plain_page
+    open_plain_app(page, live_server, login)
+    order = []
+
+    def attachment(route):
+        request = route.request
+        order.append(("photo", request.url.rsplit("/", 1)[1], request.headers["content-type"], len(request.post_data_buffer)))
+        route.fulfill(status=201, content_type="application/json", body='{"stored": true}')
+
+    def sync_(route):
+        order.append(("entries", len(route.request.post_data_json["entries"])))
+        route.continue_()
+
+    page.route("**/api/v1/attachments/*", attachment)
+    page.route("**/api/v1/sync", sync_)
+    sha = "ab" * 32
+    page.evaluate(
+        """async (sha) => {
+          const outbox = await import('/static/js/outbox.js');
+          const blob = new Blob([new Uint8Array([255, 216, 255, 224, 1, 2, 3])], {type: 'image/jpeg'});
+          const now = new Date().toISOString();
+          await outbox.enqueue({id: outbox.newId(), kind: 'encounter', version: 1, created_at: now,
+            data: {occurred_at: now, place_type: 'street', outcome: 'brief', people_count: 1, tools: [], interest: 'none', note: ''}},
+            {photos: [{sha256: sha, blob, type: 'image/jpeg'}]});
+        }""",
+        sha,
+    )
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
+    assert order[0] == ("photo", sha, "image/jpeg", 7)
+    assert order[1] == ("entries", 1)
+    # Once its entry is stored and the photo uploaded, the photo's bytes leave the phone.
+    left = page.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open('outreach-outbox');
+          open.onsuccess = () => {
+            const r = open.result.transaction('photos').objectStore('photos').count();
+            r.onsuccess = () => { open.result.close(); resolve(r.result); };
+          };
+        })"""
+    )
+    assert left == 0
