@@ -73,6 +73,14 @@ def test_every_message_has_a_french_translation():
     assert not missing, "untranslated (run python tools/i18n.py add AREA):\n" + "\n".join(f"{w}: {k!r}" for k, w in missing.items())
 
 
+def test_no_message_is_translated_two_ways():
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    import i18n as i18n_tool
+
+    found = i18n_tool.conflicts("fr")
+    assert not found, "one msgid, two translations (use one wording, or distinct msgids for distinct meanings):\n" + "\n".join(found)
+
+
 def test_create_user_cli_hashes_the_password(tmp_path):
     env = {"OUTREACH_DATA_DIR": str(tmp_path), "OUTREACH_PASSWORD": "a-long-password-1", "PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "outreach", "create-user", "Worker@Example.org", "--role", "field"]

@@ -1,6 +1,7 @@
 """Message catalog checks: which msgids the code uses, and which have no French translation.
 
     python tools/i18n.py missing          # list msgids with no French translation (exit 1 if any)
+    python tools/i18n.py conflicts        # list msgids translated two ways in two catalog files
     python tools/i18n.py add AREA         # append them, untranslated, to locale/fr/LC_MESSAGES/AREA.po
 """
 
@@ -49,6 +50,25 @@ def missing(locale: str = "fr") -> dict:
     return {k: where for k, where in extract().items() if k not in table}
 
 
+def conflicts(locale: str = "fr") -> list[str]:
+    """msgids translated differently in two catalog files (all files are merged into one table,
+    so one of the two would silently win). Different meanings need different msgids."""
+    from babel.messages.pofile import read_po
+
+    seen: dict = {}
+    out = []
+    for path in sorted((PACKAGE / "locale" / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as f:
+            for m in read_po(f, locale=locale):
+                if not m.id or not m.string:
+                    continue
+                key = m.id if isinstance(m.id, str) else tuple(m.id)
+                if key in seen and seen[key][1] != m.string:
+                    out.append(f"{key!r}: {seen[key][0]} says {seen[key][1]!r}, {path.name} says {m.string!r}")
+                seen.setdefault(key, (path.name, m.string))
+    return out
+
+
 def add(area: str) -> int:
     todo = missing()
     path = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / f"{area}.po"
@@ -76,6 +96,10 @@ if __name__ == "__main__":
         for key, where in todo.items():
             print(f"{where}: {key!r}")
         sys.exit(1 if todo else 0)
+    elif cmd == "conflicts":
+        found = conflicts()
+        print("\n".join(found))
+        sys.exit(1 if found else 0)
     elif cmd == "add" and len(sys.argv) == 3:
         print(f"{add(sys.argv[2])} msgids appended; translate them (msgstr) now.")
     else:
