@@ -499,3 +499,22 @@ def test_photos_are_uploaded_before_their_entry(plain_page, live_server, login):
         })"""
     )
     assert left == 0
+
+
+def test_the_form_works_before_any_script_runs(browser, live_server):
+    user = live_server.make_user("field")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/login?next=/app")
+    page.get_by_label("Adresse e-mail").fill(user["email"])
+    page.get_by_label("Mot de passe").fill("secret-pass-123")
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server.url + "/app")
+    form = page.locator("#encounter-form")
+    form.get_by_text("Marché", exact=True).click()
+    form.locator("#tool-toggles").get_by_text("Votation", exact=True).click()
+    form.get_by_role("button", name="Échange bref").click()
+    page.get_by_text("Rencontre enregistrée.").wait_for()
+    [row] = list(live_server.store.db().query("select place_type, outcome from encounters"))
+    assert row == {"place_type": "market", "outcome": "brief"}
+    context.close()
