@@ -78,6 +78,7 @@ async function loadBootstrap() {
   if (!response.ok) return;
   boot = await response.json();
   await outbox.setMeta("bootstrap", boot);
+  await outbox.setOwner(boot.user.id);
   showSignIn(false);
   applyBootstrap();
 }
@@ -464,6 +465,9 @@ async function renderOutbox() {
     const li = el("li", { className: `outbox-item state-${item.state}`, dataset: { id: item.id, state: item.state } },
       el("span", { className: "outbox-what" }, describe(item)),
       el("span", { className: `badge badge-${item.state}` }, states[item.state] || item.state));
+    if (item.state !== "sent" && item.owner != null && boot && item.owner !== boot.user.id) {
+      li.append(el("p", { className: "outbox-message" }, t("Entered under another account: it will be sent when that person signs in on this phone.")));
+    }
     if (item.state === "attention") {
       li.append(el("p", { className: "outbox-message" }, item.message || ""));
       const row = el("div", { className: "button-row" });

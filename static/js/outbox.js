@@ -171,7 +171,11 @@ export async function enqueue(entry, { endpoint = "/api/v1/sync", photos = [] } 
     throw new TypeError("enqueue: entry needs id, kind and data");
   }
   const now = new Date().toISOString();
+  // A field entry made while someone is signed in is theirs: on a shared phone it waits for
+  // them, never to be sent under the next person's session. Residents' reports have no owner.
+  const owner = endpoint === "/api/v1/sync" ? (await getMeta("owner")) ?? null : null;
   const item = {
+    owner,
     id: entry.id,
     kind: entry.kind,
     version: entry.version || 1,
@@ -279,6 +283,12 @@ export async function update(id, newData) {
   notify({ type: "change" });
   requestBackgroundSync();
   syncSoon();
+}
+
+// Who is signed in on this phone now (the field app calls it with the id from bootstrap).
+export async function setOwner(owner) {
+  await setMeta("owner", owner ?? null);
+  notify({ type: "change" });
 }
 
 export async function lastSyncedAt() {
@@ -412,7 +422,8 @@ async function runSync() {
     notify({ type: "offline" });
     return { offline: true };
   }
-  const items = await byState(["waiting", "sending"]);
+  const owner = (await getMeta("owner")) ?? null;
+  const items = (await byState(["waiting", "sending"])).filter((i) => i.owner == null || i.owner === owner);
   notify({ type: "syncing" });
   // Photos first, so that entries find them; but a photo the server cannot take right now
   // never holds back the entries (an entry may name photos that arrive later).

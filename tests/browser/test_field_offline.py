@@ -518,3 +518,35 @@ def test_the_form_works_before_any_script_runs(browser, live_server):
     [row] = list(live_server.store.db().query("select place_type, outcome from encounters"))
     assert row == {"place_type": "market", "outcome": "brief"}
     context.close()
+
+
+def test_a_shared_phone_sends_each_entry_under_its_author(page, browser_context, live_server, login):
+    first = open_app(page, live_server, login)
+    second = live_server.make_user("field")
+    browser_context.set_offline(True)
+    log_encounter(page)
+    # The first worker hands the phone over: their session is gone, the next one signs in.
+    browser_context.clear_cookies()
+    browser_context.set_offline(False)
+
+    def sign_in(user):
+        page.locator("#signin").wait_for(state="visible")
+        page.locator("#signin").get_by_label("E-mail").fill(user["email"])
+        page.locator("#signin").get_by_label("Mot de passe").fill("secret-pass-123")
+        page.locator("#signin").get_by_role("button", name="Se connecter").click()
+        page.locator("#signin").wait_for(state="hidden")
+
+    sign_in(second)
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).getMeta('owner')) === {second['id']}")
+    log_encounter(page, ["Agora"])
+    wait_until(page, "() => document.querySelectorAll('#outbox-list li[data-state=sent]').length === 1")
+    assert page.locator("#outbox-list").get_by_text("Saisie sous un autre compte").is_visible()
+    db = live_server.store.db()
+    assert [r["user_id"] for r in db.query("select user_id from encounters")] == [second["id"]]
+
+    browser_context.clear_cookies()
+    page.reload()
+    wait_ready(page)
+    sign_in(first)
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
+    assert sorted(r["user_id"] for r in db.query("select user_id from encounters")) == sorted([first["id"], second["id"]])
