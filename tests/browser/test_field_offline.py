@@ -550,3 +550,14 @@ def test_a_shared_phone_sends_each_entry_under_its_author(page, browser_context,
     sign_in(first)
     wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0")
     assert sorted(r["user_id"] for r in db.query("select user_id from encounters")) == sorted([first["id"], second["id"]])
+
+
+def test_chromium_finds_the_app_installable(page, browser_context, live_server):
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    cdp = browser_context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A Playwright profile is always "incognito"; any other reason would stop a real install.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
