@@ -413,13 +413,16 @@ function renderPlanned() {
   const planned = ((boot && boot.outings) || []).filter((o) => !current || o.id !== current.id);
   $("planned-block").hidden = !planned.length;
   $("planned-outings").replaceChildren(...planned.map((o) => {
-    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : (o.planned_date || "");
+    const day = o.planned_date
+      ? new Date(`${o.planned_date}T12:00:00`).toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" })
+      : "";
+    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : day;
     const names = (o.members || []).map((m) => m.display_name).join(", ");
+    const what = el("span", { id: `planned-${o.id}` }, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`);
     const button = el("button", { type: "button", className: "button" }, t("Join"));
+    button.setAttribute("aria-describedby", what.id);
     button.addEventListener("click", () => joinOuting(o));
-    return el("li", { className: "planned" },
-      el("span", {}, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`),
-      names ? el("span", { className: "muted" }, names) : null, button);
+    return el("li", { className: "planned" }, what, names ? el("span", { className: "muted" }, names) : null, button);
   }));
 }
 
