@@ -481,7 +481,11 @@ async function renderOutbox() {
       }
       const again = el("button", { type: "button", className: "button" }, t("Send again"));
       again.addEventListener("click", () => outbox.update(item.id, item.data));
-      row.append(again);
+      const drop = el("button", { type: "button", className: "button button-danger" }, t("Delete"));
+      drop.addEventListener("click", () => {
+        if (window.confirm(t("Delete this entry from the phone? It has not reached the server."))) outbox.discard(item.id);
+      });
+      row.append(again, drop);
       li.append(row);
     }
     return li;

@@ -285,6 +285,22 @@ export async function update(id, newData) {
   syncSoon();
 }
 
+// Throw away an entry the server refused, at the person's request (never done on its own).
+export async function discard(id) {
+  const db = await openDB();
+  const tx = db.transaction(["outbox", "photos"], "readwrite");
+  const finished = done(tx);
+  const store = tx.objectStore("outbox");
+  store.get(id).onsuccess = (event) => {
+    const item = event.target.result;
+    if (!item || item.state !== "attention") return;
+    store.delete(id);
+    for (const sha256 of item.photos || []) tx.objectStore("photos").delete(sha256);
+  };
+  await finished;
+  notify({ type: "change" });
+}
+
 // Who is signed in on this phone now (the field app calls it with the id from bootstrap).
 export async function setOwner(owner) {
   await setMeta("owner", owner ?? null);

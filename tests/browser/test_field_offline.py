@@ -561,3 +561,24 @@ def test_chromium_finds_the_app_installable(page, browser_context, live_server):
     errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
     # A Playwright profile is always "incognito"; any other reason would stop a real install.
     assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+
+
+def test_a_refused_entry_leaves_only_when_the_worker_deletes_it(page, live_server, login):
+    open_app(page, live_server, login)
+    page.evaluate(
+        """async () => {
+          const outbox = await import('/static/js/outbox.js');
+          await outbox.enqueue({id: outbox.newId(), kind: 'outing', version: 1, created_at: new Date().toISOString(),
+            data: {zone: 'nowhere', format: 'market', started_at: new Date().toISOString(), members: [], tallies: {}, debrief: ''}});
+        }"""
+    )
+    item = page.locator("#outbox-list li[data-state=attention]")
+    item.wait_for()
+    assert "code" in item.inner_text() or "doit" in item.inner_text()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    item.get_by_role("button", name="Supprimer").click()
+    assert states(page) == ["attention"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    item.get_by_role("button", name="Supprimer").click()
+    wait_until(page, f"async () => (await (await import('{OUTBOX}')).list()).length === 0")
+    assert server_count(live_server, "outings") == 0
