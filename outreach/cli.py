@@ -100,6 +100,23 @@ def cmd_backup(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_create_api_key(args, settings: Settings) -> int:
+    from . import open311
+
+    store = _store(settings)
+    try:
+        with store.write() as db:
+            key = open311.create_api_key(db, args.name)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Open311 API key for {' '.join(args.name.split())} (shown once; only its hash is kept):", file=sys.stderr)
+    print(key)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="outreach", description="Outreach: field tool of a participation team.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -118,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     s.set_defaults(func=cmd_backup)
     # --- other areas register their subcommands below -----------------------------------
+    s = sub.add_parser("create-api-key", help="make an Open311 API key for another civic app (printed once)")
+    s.add_argument("name", help="who the key is for, e.g. the app's name")
+    s.set_defaults(func=cmd_create_api_key)
     return p
 
 

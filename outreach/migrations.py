@@ -313,4 +313,28 @@ def m020_reports(db: Database) -> None:
     db["report_volunteers"].create_index(["report_id"])
 
 
+@migrations()
+def m021_report_me_too_and_volunteer_keys(db: Database) -> None:
+    # A "me too" carries an id made by the resident's page, so that a retry counts once.
+    db["report_me_toos"].create(
+        {"id": str, "report_id": str, "created_at": str},
+        pk="id",
+        not_null={"report_id", "created_at"},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_me_toos"].create_index(["report_id"])
+    # Signing up twice with the same email/phone for one worksite is one volunteer
+    # (missing email or phone are stored as '' so that the unique key applies).
+    db["report_volunteers"].create_index(["report_id", "email", "phone"], unique=True)
+    # Keyset pagination of the triage queue and the "nearby" search.
+    db["reports"].create_index(["received_at", "id"])
+    db["reports"].create_index(["category", "lat"])
+
+
+@migrations()
+def m022_report_duplicates_index(db: Database) -> None:
+    # A report's detail lists the duplicates merged into it.
+    db["reports"].create_index(["duplicate_of"])
+
+
 # --- coordinators: dashboards, planning, privacy (issue 5) ----------------------------

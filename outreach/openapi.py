@@ -238,6 +238,30 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                       "400": _error("The bytes do not hash to the name"), "413": _error("Larger than 10 MiB"),
                       "415": _error("Not a JPEG, PNG or WebP image"), "429": _error("Too many uploads")},
     },
+    # Worksites (issue 4): "me too" on open reports nearby, before filing a duplicate.
+    ("/api/v1/reports/nearby", "get"): {
+        "summary": "Open reports of one category within about 150 m (public fields only)",
+        "security": [],
+        "parameters": [
+            {"name": "category", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "lat", "in": "query", "required": True, "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+            {"name": "lon", "in": "query", "required": True, "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+        ],
+        "responses": {"200": _json({"type": "object", "required": ["radius_m", "reports"], "properties": {
+            "radius_m": {"type": "integer"},
+            "reports": {"type": "array", "items": {"type": "object", "required": ["id", "title", "distance_m"]}}}}),
+            "400": _error("Unknown category, or lat/lon not numbers")},
+    },
+    ("/api/v1/reports/{report_id}/me-too", "post"): {
+        "summary": "Say “me too” on an open report (counted once per id)",
+        "security": [],
+        "parameters": [{"name": "report_id", "in": "path", "required": True, "schema": UUID}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["id"], "additionalProperties": False, "properties": {"id": UUID}}}}},
+        "responses": {"201": _json({"type": "object"}, "Counted"), "200": _json({"type": "object"}, "Already counted"),
+                      "400": _error("The id is not a UUID"), "404": _error("No such report"),
+                      "409": _error("The report is closed"), "429": _error("Too many requests")},
+    },
 }
 
 

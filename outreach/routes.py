@@ -11,6 +11,7 @@ from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by e
 from .assets import STATIC_DIR, HashedStaticFiles
 from .views import auth, pages
 from .views import api, field  # field app and sync (issue 3)
+from .views import open311 as open311_views, public, reports_api, triage  # worksites (issue 4)
 
 
 def routes() -> list:
@@ -37,8 +38,31 @@ def routes() -> list:
         route("/api/v1/openapi.json", api.openapi_json, name="api_openapi", allow=PUBLIC, methods=["GET"]),
         #
         # --- worksites: reports, tracking, triage, Open311 (issue 4) -------------------
-        #
-        #
+        route("/report", public.report_form, name="report_form", allow=PUBLIC, methods=["GET"]),
+        route("/report", public.report_submit, name="report_submit", allow=PUBLIC, methods=["POST"]),
+        route("/track/{token}", public.track, name="track", allow=PUBLIC, methods=["GET"]),
+        route("/track/{token}/info", public.track_info, name="track_info", allow=PUBLIC, methods=["POST"]),
+        route("/track/{token}/photos/{sha256}", public.track_photo, name="track_photo", allow=PUBLIC, methods=["GET"]),
+        route("/worksites", public.worksites, name="worksites", allow=PUBLIC, methods=["GET"]),
+        route("/worksites/{report_id}/volunteer", public.volunteer, name="worksite_volunteer", allow=PUBLIC, methods=["POST"]),
+        route("/photos/{sha256}", public.photo, name="photo", allow=PUBLIC, methods=["GET"]),
+        route("/api/v1/reports", reports_api.submit_reports, name="api_reports", allow=PUBLIC, methods=["POST"]),
+        route("/api/v1/reports/nearby", reports_api.nearby, name="api_reports_nearby", allow=PUBLIC, methods=["GET"]),
+        route("/api/v1/reports/{report_id}/me-too", reports_api.me_too, name="api_report_me_too", allow=PUBLIC, methods=["POST"]),
+        route("/api/v1/attachments/{sha256}", reports_api.upload_attachment, name="api_attachment", allow=PUBLIC, methods=["PUT"]),
+        route("/coordinator/reports", triage.queue, name="triage", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/reports/bulk", triage.bulk, name="triage_bulk", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/reports/{report_id}", triage.detail, name="triage_detail", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/reports/{report_id}/status", triage.change_status, name="triage_status", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/reports/{report_id}/reply", triage.reply, name="triage_reply", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/reports/{report_id}/merge", triage.merge, name="triage_merge", allow=OFFICE, methods=["POST"]),
+        route("/open311/v2/discovery.{fmt}", open311_views.discovery, name="open311_discovery", allow=PUBLIC, methods=["GET"]),
+        route("/open311/v2/services.{fmt}", open311_views.services, name="open311_services", allow=PUBLIC, methods=["GET"]),
+        route("/open311/v2/services/{code}.{fmt}", open311_views.service_definition, name="open311_service", allow=PUBLIC, methods=["GET"]),
+        route("/open311/v2/requests.{fmt}", open311_views.requests_list, name="open311_requests", allow=PUBLIC, methods=["GET"]),
+        route("/open311/v2/requests.{fmt}", open311_views.requests_post, name="open311_requests_post", allow=PUBLIC, methods=["POST"]),
+        route("/open311/v2/requests/{request_id}.{fmt}", open311_views.request_one, name="open311_request", allow=PUBLIC, methods=["GET"]),
+        route("/open311/v2/tokens/{token}.{fmt}", open311_views.token, name="open311_token", allow=PUBLIC, methods=["GET"]),
         #
         # --- coordinators and admins (issue 5) ---------------------------------------
         #

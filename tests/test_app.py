@@ -103,16 +103,19 @@ def test_backup_while_writes_go_on_passes_integrity_check(app, store, tmp_path, 
     from outreach.cli import main
 
     stop = threading.Event()
+    first_write = threading.Event()
 
     def writer():
         i = 0
         while not stop.is_set():
             with store.write() as db:
                 db["audit_log"].insert({"at": "2026-11-30T00:00:00+00:00", "action": f"load-{i}"})
+            first_write.set()
             i += 1
 
     t = threading.Thread(target=writer)
     t.start()
+    assert first_write.wait(10)
     try:
         target = tmp_path / "copy.db"
         import os

@@ -1,0 +1,146 @@
+"""JSON API of the worksites: anonymous reports, photo uploads, nearby reports, "me too"."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .. import photos, refdata, reports
+from ..i18n import gettext as _
+from ..web import ApiError, client_ip, current_user, read_json, run_db, write_db
+
+ENVELOPE = {"device_id", "app_version", "entries", "website"}
+
+
+def _limited(request: Request, limiter_name: str) -> None:
+    """429 with Retry-After when this client address has used up its allowance."""
+    limiter = getattr(request.app.state.limits, limiter_name)
+    wait = limiter.hit(f"ip:{client_ip(request)}")
+    if wait:
+        raise ApiError(429, _("Too many reports from this connection. Try again later."), {"retry_after": wait},
+                       headers={"Retry-After": str(wait)})
+
+
+def tracking_url(request: Request, report_id: str) -> str:
+    token = reports.tracking_token(request.app.state.signer, report_id)
+    base = request.app.state.settings.base_url
+    path = request.url_for("track", token=token).path
+    return (base.rstrip("/") + path) if base else str(request.url_for("track", token=token))
+
+
+async def submit_reports(request: Request):
+    """POST /api/v1/reports: the sync envelope, kind ``report`` only, from anonymous residents."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("The request must be a JSON object."))
+    unknown = set(body) - ENVELOPE
+    if unknown:
+        raise ApiError(400, _("Unknown field in the request."), sorted(str(k)[:40] for k in unknown))
+    if body.get("website"):
+        # The honeypot: people never see this field, robots fill it in.
+        raise ApiError(400, _("This report looks automated and was not accepted."))
+    entries = body.get("entries")
+    if not isinstance(entries, list) or not entries:
+        raise ApiError(400, _("'entries' must be a non-empty list."), {"entries": _("must be a list")})
+    if len(entries) > reports.MAX_ENTRIES_ANONYMOUS:
+        raise ApiError(413, _("Too many reports in one request (at most %(n)d).") % {"n": reports.MAX_ENTRIES_ANONYMOUS},
+                       {"max_entries": reports.MAX_ENTRIES_ANONYMOUS})
+    device_id = body.get("device_id")
+    if device_id is not None and (not isinstance(device_id, str) or not (1 <= len(device_id) <= 64)):
+        raise ApiError(400, _("'device_id' must be text of at most 64 characters."))
+    if current_user(request) is None:
+        for _entry in entries:
+            _limited(request, "report")
+    settings = request.app.state.settings
+
+    def store_all(db):
+        results = []
+        for entry in entries:
+            with db.atomic():  # one entry's savepoint: a bad one never blocks the others
+                results.append(reports.submit_report(
+                    db, entry, device_id=device_id, max_open_per_contact=settings.max_open_reports_per_contact))
+        return results
+
+    results = await write_db(request, store_all)
+    for result in results:
+        if result["status"] in ("created", "unchanged"):
+            result["tracking_url"] = tracking_url(request, result["id"])
+        if result.get("errors"):
+            result["message"] = "; ".join(f"{k}: {v}" for k, v in list(result["errors"].items())[:5])
+    return JSONResponse({"server_time": refdata.now_iso(), "results": results})
+
+
+async def upload_attachment(request: Request):
+    """PUT /api/v1/attachments/<sha256>: one photo's raw bytes, named by their hash."""
+    sha = request.path_params["sha256"]
+    if not photos.is_sha256(sha):
+        raise ApiError(400, _("The name must be the sha256 of the photo, in lowercase hexadecimal."))
+    if await run_db(request, photos.has, sha):
+        return JSONResponse({"sha256": sha, "status": "unchanged"}, 200)
+    if current_user(request) is None:
+        wait = request.app.state.limits.upload.hit(f"ip:{client_ip(request)}")
+        if wait:
+            raise ApiError(429, _("Too many photos from this connection. Try again later."), {"retry_after": wait},
+                           headers={"Retry-After": str(wait)})
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype and ctype not in ("image/jpeg", "image/png", "image/webp", "application/octet-stream"):
+        raise ApiError(415, _("Only JPEG, PNG and WebP photos are accepted."))
+    max_bytes = request.app.state.settings.max_photo_bytes
+    data = await _read_limited(request, max_bytes)
+    uploads = request.app.state.settings.uploads_dir
+    try:
+        # Decoding is the slow part: done in a worker thread, outside the write lock.
+        row = await run_db(request, lambda db: photos.prepare(uploads, sha, data, max_bytes=max_bytes))
+    except photos.PhotoError as exc:
+        raise ApiError(exc.status, exc.message)
+    created = await write_db(request, photos.record, row)
+    return JSONResponse({"sha256": sha, "status": "created" if created else "unchanged",
+                         "width": row["width"], "height": row["height"]}, 201 if created else 200)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise ApiError(400, _("Invalid Content-Length header."))
+        if int(length) > limit:
+            raise ApiError(413, _("The photo is too large (at most %(mb)d MiB).") % {"mb": limit // (1024 * 1024)})
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, _("The photo is too large (at most %(mb)d MiB).") % {"mb": limit // (1024 * 1024)})
+    return bytes(body)
+
+
+async def nearby(request: Request):
+    """GET /api/v1/reports/nearby?category=&lat=&lon=: open reports of that category within ~150 m."""
+    q = request.query_params
+    category = q.get("category", "")
+    try:
+        lat, lon = float(q.get("lat", "")), float(q.get("lon", ""))
+    except ValueError:
+        raise ApiError(400, _("lat and lon must be numbers."))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ApiError(400, _("lat and lon must be numbers."))
+    if category not in await run_db(request, refdata.codes, "categories"):
+        raise ApiError(400, _("Unknown category."))
+    found = await run_db(request, reports.nearby_open, category, lat, lon)
+    return JSONResponse({"radius_m": reports.NEARBY_METRES, "reports": found})
+
+
+async def me_too(request: Request):
+    """POST /api/v1/reports/<id>/me-too {"id": uuid}: one more resident has the same need."""
+    report_id = request.path_params["report_id"].lower()
+    if not reports.is_uuid(report_id):
+        raise ApiError(404, _("This report does not exist."))
+    body = await read_json(request)
+    if not isinstance(body, dict) or set(body) - {"id"}:
+        raise ApiError(400, _("The request must be {\"id\": uuid}."))
+    if current_user(request) is None:
+        _limited(request, "report")
+    try:
+        counted = await write_db(request, reports.me_too, report_id, body.get("id"))
+    except reports.ReportError as exc:
+        raise ApiError(exc.status, "; ".join(exc.errors.values()), exc.errors)
+    return JSONResponse({"status": "created" if counted else "unchanged"}, 201 if counted else 200)
