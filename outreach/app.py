@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -10,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, i18n, migrations, refdata
+from . import __version__, assets, errors, i18n, migrations, privacy, refdata
 from .db import Store
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
@@ -93,9 +94,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # Retention rules run shortly after start and then daily (privacy.purge_daily).
+        purge_task = asyncio.create_task(privacy.purge_daily(store, settings))
         try:
             yield
         finally:
+            purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge_task
             store.close()
 
     middleware = [

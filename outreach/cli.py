@@ -100,6 +100,50 @@ def cmd_backup(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args, settings: Settings) -> int:
+    from . import exports, queries
+
+    params = {k: v for k, v in (("start", args.start), ("end", args.end), ("zone", args.zone)) if v}
+    store = _store(settings)
+    try:
+        db = store.db()
+        choices = {"zones": {r["code"] for r in db.query("select code from zones")}, "tools": set()}
+        try:
+            f = queries.parse_filters(params, choices)
+        except queries.FilterError as e:
+            for name, message in e.errors.items():
+                print(f"error: --{name}: {message}", file=sys.stderr)
+            return 2
+        with store.write() as wdb:
+            exports.record(wdb, None, args.kind, args.format, f, via="cli")
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        try:
+            for chunk in exports.chunks(db, args.kind, args.format, f):
+                out.write(chunk)
+        finally:
+            if args.output:
+                out.close()
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_purge(args, settings: Settings) -> int:
+    from . import privacy
+
+    store = _store(settings)
+    try:
+        with store.write() as db:
+            counts = privacy.purge(db, settings.contact_retention_days, settings.reporter_contact_retention_days, via="cli")
+    finally:
+        store.close()
+    print(
+        f"purged: {counts['contacts']} follow-up contacts, {counts['report_contacts']} reporter contacts, "
+        f"{counts['volunteers']} volunteer sign-ups; {counts['entry_versions']} synced entries cleaned"
+    )
+    return 0
+
+
 def cmd_create_api_key(args, settings: Settings) -> int:
     from . import open311
 
@@ -138,6 +182,17 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("create-api-key", help="make an Open311 API key for another civic app (printed once)")
     s.add_argument("name", help="who the key is for, e.g. the app's name")
     s.set_defaults(func=cmd_create_api_key)
+    # coordinators (issue 5)
+    s = sub.add_parser("export", help="write encounters, reports or outings as CSV or GeoJSON (recorded in the audit log)")
+    s.add_argument("kind", choices=("encounters", "reports", "outings"))
+    s.add_argument("--format", choices=("csv", "geojson"), default="csv")
+    s.add_argument("--start", help="first day, YYYY-MM-DD (UTC)")
+    s.add_argument("--end", help="last day, YYYY-MM-DD (UTC)")
+    s.add_argument("--zone", help="zone code")
+    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.set_defaults(func=cmd_export)
+    s = sub.add_parser("purge", help="apply the retention rules to residents' contacts now")
+    s.set_defaults(func=cmd_purge)
     return p
 
 

@@ -338,3 +338,102 @@ def m022_report_duplicates_index(db: Database) -> None:
 
 
 # --- coordinators: dashboards, planning, privacy (issue 5) ----------------------------
+
+
+# Coverage aggregates kept up to date at write time by triggers, so the dashboard reads a few
+# thousand summary rows whatever the number of encounters, and whoever writes the encounters
+# (sync ingest, CLI, tests) needs to know nothing about them. Keys use '' for "no zone" because
+# NULLs are distinct in a primary key and would defeat the upsert. The day is the UTC day of
+# occurred_at (the same boundary the lists and exports filter on). stats.rebuild() refills
+# them from scratch after a bulk load that bypassed the triggers.
+@migrations()
+def m050_coverage_aggregates(db: Database) -> None:
+    # WITHOUT ROWID (raw SQL: sqlite-utils cannot ask for it): the rows are stored in primary-key
+    # order, so a period is one contiguous range read with no lookup per row.
+    db.execute(
+        "create table agg_encounters (dim text not null, day text not null, zone text not null, value text not null, "
+        "n integer not null default 0, people integer not null default 0, primary key (dim, day, zone, value)) without rowid"
+    )
+    db.execute(
+        "create table agg_tools (day text not null, zone text not null, tool text not null, interest text not null, "
+        "n integer not null default 0, people integer not null default 0, primary key (zone, tool, interest, day)) without rowid"
+    )
+    db.execute(
+        "create table agg_outings (day text not null, zone text not null, status text not null, format text not null, "
+        "n integer not null default 0, primary key (day, zone, status, format)) without rowid"
+    )
+    for sql in _aggregate_triggers():
+        db.execute(sql)
+    # Lists filter by worker and outcome/interest within a period; the outing list by status/zone.
+    db["encounters"].create_index(["outing_id", "occurred_at"], if_not_exists=True)
+    db["outings"].create_index(["status", "planned_date"], if_not_exists=True)
+    db["encounter_tools"].create_index(["tool", "encounter_id"], if_not_exists=True)
+    db["contacts"].create_index(["done_at", "consented_at"], if_not_exists=True)
+    db["devices"].create_index(["last_seen"], if_not_exists=True)
+    db["audit_log"].create_index(["action", "at"], if_not_exists=True)
+    # Reports by state for a period and zone: a covering range scan on received_at.
+    db["reports"].create_index(["received_at", "zone", "status"], if_not_exists=True)
+
+
+def _enc_upsert(row: str, sign: str) -> list[str]:
+    """Statements adding (sign '+') or removing (sign '-') one encounter row's counts."""
+    day = f"substr({row}.occurred_at, 1, 10)"
+    zone = f"coalesce({row}.zone, '')"
+    out = []
+    for dim in ("all", "outcome", "interest", "place_type"):
+        value = "''" if dim == "all" else f"coalesce({row}.{dim}, '')"
+        out.append(
+            f"insert into agg_encounters (day, zone, dim, value, n, people) "
+            f"values ({day}, {zone}, '{dim}', {value}, {sign}1, {sign}{row}.people_count) "
+            f"on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people;"
+        )
+    # Tools already attached to this encounter move with it (an update of zone/day/interest).
+    out.append(
+        f"insert into agg_tools (day, zone, tool, interest, n, people) "
+        f"select {day}, {zone}, et.tool, {row}.interest, {sign}1, {sign}{row}.people_count "
+        f"from encounter_tools et where et.encounter_id = {row}.id and true "
+        f"on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people;"
+    )
+    return out
+
+
+def _tool_upsert(row: str, sign: str) -> str:
+    return (
+        f"insert into agg_tools (day, zone, tool, interest, n, people) "
+        f"select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), {row}.tool, e.interest, {sign}1, {sign}e.people_count "
+        f"from encounters e where e.id = {row}.encounter_id and true "
+        f"on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people;"
+    )
+
+
+def _outing_upsert(row: str, sign: str) -> str:
+    return (
+        f"insert into agg_outings (day, zone, status, format, n) "
+        f"values (coalesce(substr({row}.started_at, 1, 10), {row}.planned_date, substr({row}.created_at, 1, 10), ''), "
+        f"coalesce({row}.zone, ''), {row}.status, {row}.format, {sign}1) "
+        f"on conflict (day, zone, status, format) do update set n = n + excluded.n;"
+    )
+
+
+def _aggregate_triggers() -> list[str]:
+    enc_cols = "occurred_at, zone, outcome, interest, place_type, people_count"
+    out_cols = "started_at, planned_date, created_at, zone, status, format"
+    return [
+        "create trigger agg_encounters_insert after insert on encounters begin "
+        + " ".join(_enc_upsert("new", "+"))
+        + " end",
+        "create trigger agg_encounters_delete after delete on encounters begin "
+        + " ".join(_enc_upsert("old", "-"))
+        + " end",
+        f"create trigger agg_encounters_update after update of {enc_cols} on encounters begin "
+        + " ".join(_enc_upsert("old", "-") + _enc_upsert("new", "+"))
+        + " end",
+        "create trigger agg_tools_insert after insert on encounter_tools begin " + _tool_upsert("new", "+") + " end",
+        "create trigger agg_tools_delete after delete on encounter_tools begin " + _tool_upsert("old", "-") + " end",
+        "create trigger agg_tools_update after update on encounter_tools begin "
+        + _tool_upsert("old", "-") + " " + _tool_upsert("new", "+") + " end",
+        "create trigger agg_outings_insert after insert on outings begin " + _outing_upsert("new", "+") + " end",
+        "create trigger agg_outings_delete after delete on outings begin " + _outing_upsert("old", "-") + " end",
+        f"create trigger agg_outings_update after update of {out_cols} on outings begin "
+        + _outing_upsert("old", "-") + " " + _outing_upsert("new", "+") + " end",
+    ]

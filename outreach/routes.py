@@ -9,9 +9,11 @@ from starlette.routing import Mount
 
 from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by every section)
 from .assets import STATIC_DIR, HashedStaticFiles
+from .views import admin as admin_views
 from .views import auth, pages
 from .views import api, field  # field app and sync (issue 3)
 from .views import open311 as open311_views, public, reports_api, triage  # worksites (issue 4)
+from .views import coordinator, privacy  # coordinators (issue 5)
 
 
 def routes() -> list:
@@ -65,7 +67,40 @@ def routes() -> list:
         route("/open311/v2/tokens/{token}.{fmt}", open311_views.token, name="open311_token", allow=PUBLIC, methods=["GET"]),
         #
         # --- coordinators and admins (issue 5) ---------------------------------------
-        #
-        #
-        #
+        route("/coordinator", coordinator.dashboard, name="dashboard", allow=OFFICE),
+        route("/coordinator/encounters", coordinator.encounter_list, name="encounters", allow=OFFICE),
+        route("/coordinator/outings", coordinator.outing_list, name="outings", allow=OFFICE),
+        route("/coordinator/outings/{outing_id}", coordinator.outing_report, name="outing_report", allow=OFFICE),
+        route("/coordinator/map", coordinator.map_page, name="map", allow=OFFICE),
+        route("/coordinator/map.geojson", coordinator.map_data, name="map_data", allow=OFFICE),
+        route("/coordinator/planning", coordinator.planning_page, name="planning", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/planning", coordinator.planning_submit, name="planning_submit", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/planning/{outing_id}/cancel", coordinator.planning_cancel, name="planning_cancel", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/exports", coordinator.exports_page, name="exports", allow=OFFICE),
+        route("/coordinator/exports/{kind}.{fmt}", coordinator.export_download, name="export_download", allow=OFFICE),
+        route("/coordinator/followups", coordinator.followup_list, name="followups", allow=OFFICE),
+        route("/coordinator/followups/{contact_id}/done", coordinator.followup_done, name="followup_done", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/devices", coordinator.device_list, name="devices", allow=OFFICE),
+        route("/coordinator/audit", coordinator.audit_log, name="audit", allow=OFFICE),
+        route("/coordinator/privacy", privacy.privacy_page, name="privacy", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/privacy", privacy.privacy_search, name="privacy_search", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/privacy/export", privacy.privacy_export, name="privacy_export", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/privacy/erase", privacy.privacy_erase, name="privacy_erase", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/privacy/purge", privacy.privacy_purge, name="privacy_purge", allow=OFFICE, methods=["POST"]),
+        route("/admin/users", admin_views.users_page, name="admin_users", allow=ADMIN, methods=["GET"]),
+        route("/admin/users/invite", admin_views.invite, name="admin_invite", allow=ADMIN, methods=["POST"]),
+        route("/admin/users/{user_id}/role", admin_views.change_role, name="admin_role", allow=ADMIN, methods=["POST"]),
+        route("/admin/users/{user_id}/active", admin_views.set_active, name="admin_active", allow=ADMIN, methods=["POST"]),
+        route("/admin/users/{user_id}/reset", admin_views.reset_link, name="admin_reset_link", allow=ADMIN, methods=["POST"]),
+        route("/admin/reference", admin_views.reference_page, name="admin_reference", allow=ADMIN, methods=["GET"]),
+        route("/admin/reference/{table}", admin_views.reference_save, name="admin_reference_save", allow=ADMIN, methods=["POST"]),
+        route("/admin/consent", admin_views.consent_add, name="admin_consent_add", allow=ADMIN, methods=["POST"]),
+        route("/admin/api-keys", admin_views.api_keys_page, name="admin_api_keys", allow=ADMIN, methods=["GET"]),
+        route("/admin/api-keys", admin_views.api_key_create, name="admin_api_key_create", allow=ADMIN, methods=["POST"]),
+        route("/admin/api-keys/{key_id}/revoke", admin_views.api_key_revoke, name="admin_api_key_revoke", allow=ADMIN, methods=["POST"]),
+        route("/invite/{token}", admin_views.invite_page, name="invite_accept", allow=PUBLIC, methods=["GET"]),
+        route("/invite/{token}", admin_views.invite_submit, name="invite_submit", allow=PUBLIC, methods=["POST"]),
+        route("/reset/{token}", admin_views.reset_page, name="password_reset", allow=PUBLIC, methods=["GET"]),
+        route("/reset/{token}", admin_views.reset_submit, name="password_reset_submit", allow=PUBLIC, methods=["POST"]),
+        Mount("/vendor/leaflet", app=HashedStaticFiles(directory=coordinator.LEAFLET_DIR), name="leaflet"),
     ]

@@ -1,0 +1,207 @@
+"""Coverage figures for the coordinator dashboard, read from aggregate tables kept by triggers.
+
+The triggers (migration m050) keep ``agg_encounters``, ``agg_tools`` and ``agg_outings`` up to
+date on every write, so an overview reads a few thousand summary rows (days x zones x values)
+however many encounters there are. ``rebuild`` refills them after a bulk load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlite_utils import Database
+
+ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
+INTERESTS = ("none", "curious", "wants_to_take_part")
+REPORT_STATES = (
+    "submitted",
+    "under_review",
+    "needs_info",
+    "accepted",
+    "scheduled",
+    "in_progress",
+    "done",
+    "declined",
+    "duplicate",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of UTC days, optionally one zone."""
+
+    start: date
+    end: date
+    zone: str | None = None
+
+    @property
+    def start_iso(self) -> str:
+        return self.start.isoformat()
+
+    @property
+    def end_exclusive_iso(self) -> str:
+        return (self.end + timedelta(days=1)).isoformat()
+
+
+def default_period(today: date | None = None, weeks: int = 8) -> Period:
+    """The last ``weeks`` whole ISO weeks up to today (Monday to today)."""
+    today = today or date.today()
+    start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    return Period(start, today)
+
+
+def rebuild(db: Database) -> None:
+    """Refill the aggregate tables from the source rows (after a bulk load that bypassed triggers)."""
+    with db.atomic():
+        db.execute("delete from agg_encounters")
+        db.execute("delete from agg_tools")
+        db.execute("delete from agg_outings")
+        db.execute(
+            "insert into agg_encounters (day, zone, dim, value, n, people) "
+            "select substr(occurred_at, 1, 10), coalesce(zone, ''), 'all', '', count(*), sum(people_count) "
+            "from encounters group by 1, 2"
+        )
+        for dim in ENCOUNTER_DIMS:
+            db.execute(
+                "insert into agg_encounters (day, zone, dim, value, n, people) "
+                f"select substr(occurred_at, 1, 10), coalesce(zone, ''), '{dim}', coalesce({dim}, ''), "
+                "count(*), sum(people_count) from encounters group by 1, 2, 4"
+            )
+        db.execute(
+            "insert into agg_tools (day, zone, tool, interest, n, people) "
+            "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+            "from encounter_tools et join encounters e on e.id = et.encounter_id group by 1, 2, 3, 4"
+        )
+        db.execute(
+            "insert into agg_outings (day, zone, status, format, n) "
+            "select coalesce(substr(started_at, 1, 10), planned_date, substr(created_at, 1, 10), ''), "
+            "coalesce(zone, ''), status, format, count(*) from outings group by 1, 2, 3, 4"
+        )
+
+
+def _where(period: Period, day_col: str = "day", zone_col: str = "zone") -> tuple[str, list]:
+    sql = f"{day_col} >= ? and {day_col} <= ?"
+    params: list = [period.start_iso, period.end.isoformat()]
+    if period.zone is not None:
+        sql += f" and {zone_col} = ?"
+        params.append(period.zone)
+    return sql, params
+
+
+def iso_week(day: str) -> str:
+    year, week, _ = date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks_of(period: Period) -> list[str]:
+    """Every ISO week the period touches, in order (columns of the zone x week table)."""
+    out: list[str] = []
+    d = period.start
+    while d <= period.end:
+        w = iso_week(d.isoformat())
+        if not out or out[-1] != w:
+            out.append(w)
+        d += timedelta(days=1)
+    return out
+
+
+def overview(db: Database, period: Period) -> dict:
+    """Everything the dashboard shows for a period (and zone), from the aggregate tables."""
+    where, params = _where(period)
+    totals = {"encounters": 0, "people": 0}
+    zone_day: dict[tuple[str, str], int] = {}
+    for zone, day, n, people in db.execute(
+        f"select zone, day, sum(n), sum(people) from agg_encounters where dim = 'all' and {where} group by zone, day",
+        params,
+    ):
+        totals["encounters"] += n
+        totals["people"] += people
+        zone_day[(zone, day)] = n
+    by_dim: dict[str, dict[str, int]] = {dim: {} for dim in ENCOUNTER_DIMS}
+    for dim in ENCOUNTER_DIMS:
+        for value, n in db.execute(
+            f"select value, sum(n) from agg_encounters where dim = ? and {where} group by value", [dim] + params
+        ):
+            if n:
+                by_dim[dim][value] = n
+
+    zone_week: dict[str, dict[str, int]] = {}
+    for (zone, day), n in zone_day.items():
+        cells = zone_week.setdefault(zone, {})
+        week = iso_week(day)
+        cells[week] = cells.get(week, 0) + n
+
+    tools: dict[str, dict[str, int]] = {}
+    zone_tool: dict[str, dict[str, int]] = {}
+    for zone, tool, interest, n in _tool_counts(db, period):
+        t = tools.setdefault(tool, {"presented": 0, "none": 0, "curious": 0, "wants_to_take_part": 0})
+        t["presented"] += n
+        t[interest] = t.get(interest, 0) + n
+        cells = zone_tool.setdefault(zone, {})
+        cells[tool] = cells.get(tool, 0) + n
+
+    outings: dict[str, int] = {}
+    for status, n in db.execute(
+        f"select status, sum(n) from agg_outings where {where} group by status", params
+    ):
+        outings[status] = n
+
+    rwhere = "received_at >= ? and received_at < ?"
+    rparams: list = [period.start_iso, period.end_exclusive_iso]
+    if period.zone is not None:
+        rwhere += " and zone = ?"
+        rparams.append(period.zone)
+    reports = {state: 0 for state in REPORT_STATES}
+    for status, n in db.execute(
+        f"select status, count(*) from reports indexed by idx_reports_received_at_zone_status "
+        f"where {rwhere} group by status",
+        rparams,
+    ):
+        reports[status] = n
+
+    return {
+        "period": period,
+        "totals": totals,
+        "outcome": by_dim["outcome"],
+        "interest": by_dim["interest"],
+        "place_type": by_dim["place_type"],
+        "tools": tools,
+        "zone_tool": zone_tool,
+        "zone_week": zone_week,
+        "weeks": weeks_of(period),
+        "reports": reports,
+        "outings": outings,
+    }
+
+
+def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
+    """Counts per (zone, tool, interest) over the period.
+
+    agg_tools is keyed (zone, tool, interest, day): one primary-key range per combination
+    reads exactly the period's rows, already grouped, with no sort of the whole range.
+    """
+    zones = [period.zone] if period.zone is not None else [r[0] for r in db.execute("select code from zones")] + [""]
+    tools = [r[0] for r in db.execute("select code from tools")]
+    combos = [[z, t, i] for z in zones for t in tools for i in INTERESTS]
+    rows = db.execute(
+        "with c as (select json_extract(value, '$[0]') as zone, json_extract(value, '$[1]') as tool, "
+        "json_extract(value, '$[2]') as interest from json_each(?)) "
+        "select c.zone, c.tool, c.interest, (select sum(a.n) from agg_tools a where a.zone = c.zone and a.tool = c.tool "
+        "and a.interest = c.interest and a.day >= ? and a.day <= ?) as n from c",
+        [json.dumps(combos), period.start_iso, period.end.isoformat()],
+    )
+    return [(z, t, i, n) for z, t, i, n in rows if n]
+
+
+def upcoming_outings(db: Database, today: date, zone: str | None = None, limit: int = 10) -> list[dict]:
+    """Planned outings from today on, soonest first."""
+    sql = "select id, zone, format, planned_date from outings where status = 'planned' and planned_date >= ?"
+    params: list = [today.isoformat()]
+    if zone is not None:
+        sql += " and zone = ?"
+        params.append(zone)
+    sql += " order by planned_date, id limit ?"
+    params.append(limit)
+    return list(db.query(sql, params))

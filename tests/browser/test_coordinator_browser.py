@@ -1,0 +1,103 @@
+"""A coordinator at the office, with a real Chromium: accessible pages, the map, and planning an outing
+that a field worker then finds on the phone."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.coord_factories import add_contact, add_encounter, add_outing, add_report
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def office(browser):
+    """A laptop-sized browser profile."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def seed(live_server):
+    with live_server.store.write() as db:
+        o = add_outing(db, zone="secteur-3", tallies={"petition": 3}, debrief="Bon accueil au marché.")
+        today = date.today()
+        for i in range(12):
+            add_encounter(db, occurred_at=f"{today - timedelta(days=i)}T10:00:00+00:00", zone=f"secteur-{1 + i % 3}",
+                          tools=["petition", "agora"][: 1 + i % 2], outing_id=o, lat=45.18 + i / 1000, lon=5.72)
+        add_report(db, status="submitted", received_at=f"{today}T09:00:00+00:00", lat=45.19, lon=5.73)
+        add_contact(db, contact="habitante@example.org", name="Habitante")
+
+
+def test_office_pages_have_no_serious_axe_violations(office, live_server, login, assert_no_serious_axe_violations):
+    seed(live_server)
+    login(office, live_server, "admin")
+    pages = ["/coordinator", "/coordinator/encounters", "/coordinator/outings", "/coordinator/planning",
+             "/coordinator/followups", "/coordinator/exports", "/coordinator/devices", "/coordinator/audit",
+             "/coordinator/privacy", "/coordinator/map", "/admin/users", "/admin/reference", "/coordinator/reports"]
+    for path in pages:
+        response = office.goto(live_server.url + path)
+        assert response.status == 200, path
+        assert_no_serious_axe_violations(office)
+    # The dashboard links to the triage of worksite reports.
+    office.goto(live_server.url + "/coordinator")
+    assert office.get_by_role("link", name="Trier les signalements").get_attribute("href") == "/coordinator/reports"
+
+
+def test_dashboard_charts_need_no_script_and_fit_320px(browser, live_server, login):
+    seed(live_server)
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        user = live_server.make_user("coordinator")
+        login(page, live_server, user)
+        page.goto(live_server.url + "/coordinator")
+        assert page.locator("svg.bars").count() >= 4
+        assert page.get_by_role("table", name="Dispositifs présentés, par secteur").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        context.close()
+
+
+def test_map_shows_points_without_tiles(office, live_server, login):
+    seed(live_server)
+    login(office, live_server, "coordinator")
+    errors = []
+    office.on("pageerror", lambda e: errors.append(str(e)))
+    office.goto(live_server.url + "/coordinator/map")
+    office.wait_for_selector("path.map-encounters")
+    assert office.locator("path.map-encounters").count() == 12
+    assert office.locator("path.map-report").count() == 1
+    assert office.locator("img.leaflet-tile").count() == 0  # no tile URL configured: plain background
+    office.locator("path.map-report").click()
+    assert "Signalement de chantier" in office.locator(".leaflet-popup-content").inner_text()
+    assert not errors
+
+
+def test_a_planned_outing_reaches_the_field_workers_phone(office, page, live_server, login):
+    worker = live_server.make_user("field")
+    with live_server.store.write() as db:
+        db["users"].update(worker["id"], {"display_name": "Inès Terrain"})
+    login(office, live_server, "coordinator")
+    office.goto(live_server.url + "/coordinator/planning")
+    day = (date.today() + timedelta(days=2)).isoformat()
+    office.get_by_label("Secteur").select_option("secteur-5")
+    office.get_by_label("Date").fill(day)
+    office.get_by_label("Format").select_option("door_to_door")
+    office.get_by_label("Inès Terrain").check()
+    office.get_by_role("button", name="Planifier cette sortie").click()
+    assert "Sortie planifiée" in office.get_by_role("status").inner_text()
+    assert office.get_by_role("cell", name=day, exact=True).is_visible()
+
+    # On the phone: the worker signs in and opens the field app; bootstrap brings the outing.
+    login(page, live_server, worker)
+    page.goto(live_server.url + "/app")
+    page.wait_for_selector("body[data-ready='1']")
+    planned = page.locator("#planned-outings")
+    planned.get_by_role("button", name="Rejoindre").wait_for()
+    text = planned.inner_text()
+    assert "Porte-à-porte" in text and "Secteur 5" in text
