@@ -245,10 +245,20 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--batches", type=int, default=25)
     parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each server, alternated; the best is kept")
     args = parser.parse_args()
     total = args.devices * args.batches * args.size
-    print(f"{args.devices} devices x {args.batches} batches x {args.size} encounters = {total} entries, then replayed")
-    results = {kind: bench(kind, args) for kind in ("outreach", "ceiling")}
+    print(f"{args.devices} devices x {args.batches} batches x {args.size} encounters = {total} entries, then replayed; "
+          f"best of {args.repeat} alternated runs (other work on the machine only ever slows a run down)")
+    results: dict[str, dict] = {}
+    for _ in range(args.repeat):
+        for kind in ("outreach", "ceiling"):
+            run = bench(kind, args)
+            best = results.setdefault(kind, run)
+            for label in ("insert", "replay"):
+                if run[label]["entries_per_s"] > best[label]["entries_per_s"]:
+                    best[label] = run[label]
+            best["peak_rss_mb"] = max(best["peak_rss_mb"], run["peak_rss_mb"])
     for kind, r in results.items():
         for label in ("insert", "replay"):
             x = r[label]

@@ -21,13 +21,15 @@ FIELDS = {
     "tools", "interest", "audience", "note", "follow_up",
 }
 NOTE_MAX = 500
+AHEAD = timedelta(hours=24)  # a phone's clock may run a little ahead
+BACK = timedelta(days=366)  # an entry older than a year is a mistake, not a late sync
 
 
 def validate(ctx, data: dict) -> Check:
     """Check an encounter's data; ``check.clean`` holds the values to store, ``check.errors`` the failures."""
     c = Check(data)
     c.only(FIELDS)
-    c.time("occurred_at", ctx.now, ahead=timedelta(hours=24), back=timedelta(days=366))
+    c.time("occurred_at", ctx.now, ahead=AHEAD, back=BACK)
     c.uuid("outing_id")
     c.choice("place_type", PLACE_TYPES)
     c.choice("zone", ctx.codes("zones"), required=False, nullable=True)

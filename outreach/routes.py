@@ -32,6 +32,7 @@ def routes() -> list:
         #
         # --- field app and sync (issue 3) ---------------------------------------------
         route("/app", field.field_app, name="field_app", allow=PUBLIC),  # a shell: data comes from bootstrap
+        route("/app/encounters", field.encounter_form, name="field_encounter_form", allow=STAFF, methods=["POST"]),
         route("/sw.js", field.service_worker, name="service_worker", allow=PUBLIC),
         route("/manifest.webmanifest", field.manifest, name="manifest", allow=PUBLIC),
         route("/api/v1/sync", api.sync_entries, name="api_sync", allow=STAFF, methods=["POST"]),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from .. import __version__, encounters, outings, refdata
+from .. import __version__, encounters, outings, refdata, sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
-from ..web import render, run_db, url_or_none
+from ..web import current_user, read_form, render, run_db, url_or_none, write_db
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
@@ -90,6 +92,10 @@ def js_messages() -> dict[str, str]:
 
 async def field_app(request: Request):
     """The field app shell: the same for everyone, so the service worker can keep it."""
+    return await _render_app(request, saved=request.query_params.get("saved") == "1")
+
+
+async def _render_app(request: Request, *, saved: bool = False, form_errors: dict | None = None, status_code: int = 200):
     locale = request.scope.get("outreach.locale", "fr")
     ref = await run_db(request, refdata.load, locale)
     labels = {
@@ -120,8 +126,67 @@ async def field_app(request: Request):
             "languages": language_labels(),
             "labels": labels,
             "js_messages": js_messages(),
+            "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once
+            "saved": saved,
+            "form_errors": form_errors,
         },
+        status_code=status_code,
     )
+
+
+def encounter_from_form(form, now: datetime) -> dict:
+    """The sync payload of an encounter posted by the no-script form."""
+    def one(name: str) -> str | None:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    people = one("people_count") or "1"
+    data = {
+        "occurred_at": now.isoformat(timespec="seconds"),
+        "place_type": one("place_type"),
+        "zone": one("zone"),
+        "people_count": int(people) if people.isdigit() and len(people) < 6 else people,
+        "outcome": one("outcome"),
+        "tools": form.getlist("tools"),
+        "interest": one("interest") or "none",
+        "note": one("note") or "",
+        "audience": None,
+        "follow_up": None,
+    }
+    if one("age_band") or one("language"):
+        data["audience"] = {"age_band": one("age_band"), "language": one("language")}
+    if one("follow_up"):
+        data["follow_up"] = {
+            "consent": form.get("consent") == "on",
+            "consent_text_version": one("consent_version") or "",
+            "channel": one("channel"),
+            "contact": one("contact") or "",
+            "name": one("contact_name") or "",
+            "purposes": form.getlist("purposes"),
+        }
+    return data
+
+
+async def encounter_form(request: Request):
+    """POST /app/encounters: the encounter form without scripts goes through the same sync checks."""
+    form = await read_form(request)
+    user = current_user(request)
+    now = datetime.now(timezone.utc)
+    entry_id = form.get("entry_id")
+    entry = {
+        "id": entry_id if isinstance(entry_id, str) else "",
+        "kind": "encounter",
+        "version": 1,
+        "created_at": now.isoformat(timespec="seconds"),
+        "data": encounter_from_form(form, now),
+    }
+    batch = await run_db(request, sync.prepare, user, [entry],
+                         contact_retention_days=request.app.state.settings.contact_retention_days)
+    result = (await write_db(request, sync.write_batch, batch))["results"][0]
+    if result["status"] in ("created", "unchanged"):
+        return RedirectResponse(str(request.url_for("field_app").path) + "?saved=1", status_code=303)
+    errors = result.get("errors") or {"id": result.get("message", "")}
+    return await _render_app(request, form_errors=errors, status_code=400)
 
 
 def precache_pages(request: Request) -> list[str]:

@@ -78,6 +78,7 @@ async function loadBootstrap() {
   if (!response.ok) return;
   boot = await response.json();
   await outbox.setMeta("bootstrap", boot);
+  await outbox.setOwner(boot.user.id);
   showSignIn(false);
   applyBootstrap();
 }
@@ -380,9 +381,9 @@ async function tally(tool, step) {
   const tallies = { ...current.data.tallies };
   tallies[tool] = Math.max(0, (tallies[tool] || 0) + step);
   current = { ...current, data: { ...current.data, tallies } };
+  renderTally(); // show the count at once; IndexedDB keeps the taps in order behind it
   await saveCurrent();
   await outbox.update(current.id, current.data);
-  renderTally();
 }
 
 function renderTally() {
@@ -412,13 +413,16 @@ function renderPlanned() {
   const planned = ((boot && boot.outings) || []).filter((o) => !current || o.id !== current.id);
   $("planned-block").hidden = !planned.length;
   $("planned-outings").replaceChildren(...planned.map((o) => {
-    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : (o.planned_date || "");
+    const day = o.planned_date
+      ? new Date(`${o.planned_date}T12:00:00`).toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" })
+      : "";
+    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : day;
     const names = (o.members || []).map((m) => m.display_name).join(", ");
+    const what = el("span", { id: `planned-${o.id}` }, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`);
     const button = el("button", { type: "button", className: "button" }, t("Join"));
+    button.setAttribute("aria-describedby", what.id);
     button.addEventListener("click", () => joinOuting(o));
-    return el("li", { className: "planned" },
-      el("span", {}, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`),
-      names ? el("span", { className: "muted" }, names) : null, button);
+    return el("li", { className: "planned" }, what, names ? el("span", { className: "muted" }, names) : null, button);
   }));
 }
 
@@ -464,6 +468,9 @@ async function renderOutbox() {
     const li = el("li", { className: `outbox-item state-${item.state}`, dataset: { id: item.id, state: item.state } },
       el("span", { className: "outbox-what" }, describe(item)),
       el("span", { className: `badge badge-${item.state}` }, states[item.state] || item.state));
+    if (item.state !== "sent" && item.owner != null && boot && item.owner !== boot.user.id) {
+      li.append(el("p", { className: "outbox-message" }, t("Entered under another account: it will be sent when that person signs in on this phone.")));
+    }
     if (item.state === "attention") {
       li.append(el("p", { className: "outbox-message" }, item.message || ""));
       const row = el("div", { className: "button-row" });
@@ -474,7 +481,11 @@ async function renderOutbox() {
       }
       const again = el("button", { type: "button", className: "button" }, t("Send again"));
       again.addEventListener("click", () => outbox.update(item.id, item.data));
-      row.append(again);
+      const drop = el("button", { type: "button", className: "button button-danger" }, t("Delete"));
+      drop.addEventListener("click", () => {
+        if (window.confirm(t("Delete this entry from the phone? It has not reached the server."))) outbox.discard(item.id);
+      });
+      row.append(again, drop);
       li.append(row);
     }
     return li;

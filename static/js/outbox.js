@@ -171,7 +171,11 @@ export async function enqueue(entry, { endpoint = "/api/v1/sync", photos = [] } 
     throw new TypeError("enqueue: entry needs id, kind and data");
   }
   const now = new Date().toISOString();
+  // A field entry made while someone is signed in is theirs: on a shared phone it waits for
+  // them, never to be sent under the next person's session. Residents' reports have no owner.
+  const owner = endpoint === "/api/v1/sync" ? (await getMeta("owner")) ?? null : null;
   const item = {
+    owner,
     id: entry.id,
     kind: entry.kind,
     version: entry.version || 1,
@@ -279,6 +283,28 @@ export async function update(id, newData) {
   notify({ type: "change" });
   requestBackgroundSync();
   syncSoon();
+}
+
+// Throw away an entry the server refused, at the person's request (never done on its own).
+export async function discard(id) {
+  const db = await openDB();
+  const tx = db.transaction(["outbox", "photos"], "readwrite");
+  const finished = done(tx);
+  const store = tx.objectStore("outbox");
+  store.get(id).onsuccess = (event) => {
+    const item = event.target.result;
+    if (!item || item.state !== "attention") return;
+    store.delete(id);
+    for (const sha256 of item.photos || []) tx.objectStore("photos").delete(sha256);
+  };
+  await finished;
+  notify({ type: "change" });
+}
+
+// Who is signed in on this phone now (the field app calls it with the id from bootstrap).
+export async function setOwner(owner) {
+  await setMeta("owner", owner ?? null);
+  notify({ type: "change" });
 }
 
 export async function lastSyncedAt() {
@@ -412,9 +438,13 @@ async function runSync() {
     notify({ type: "offline" });
     return { offline: true };
   }
-  const items = await byState(["waiting", "sending"]);
+  const owner = (await getMeta("owner")) ?? null;
+  const items = (await byState(["waiting", "sending"])).filter((i) => i.owner == null || i.owner === owner);
   notify({ type: "syncing" });
-  let outcome = await uploadPhotos();
+  // Photos first, so that entries find them; but a photo the server cannot take right now
+  // never holds back the entries (an entry may name photos that arrive later).
+  const photos = await uploadPhotos();
+  let outcome = photos.status === "auth" ? photos : { status: "ok" };
   let sent = 0;
   if (outcome.status === "ok") {
     const groups = new Map();
@@ -429,6 +459,7 @@ async function runSync() {
         sent += batch.length;
       }
     }
+    if (outcome.status === "ok" && photos.status === "retry") outcome = photos;
   }
   if (outcome.status === "ok") {
     attempt = 0;
