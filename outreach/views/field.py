@@ -22,6 +22,9 @@ SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
 # Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
 PRECACHED_PAGES = ("field_app", "report_form")
+# Static files only the office pages use: phones never need them offline, so they stay out of
+# the precache (and out of the phone's download budget).
+OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 LANGUAGES = ("fr", "en", "ar", "es", "it", "pt", "tr", "ru", "zh", "other")
 
@@ -208,7 +211,11 @@ def service_worker_source(request: Request) -> str:
     """sw/sw.js with its version and precache list: [url, content hash] of every static file."""
     hashes: dict[str, str] = request.app.state.static_hashes
     static_base = request.url_for("static", path="").path.rstrip("/")
-    files = [[f"{static_base}/{path}?v={digest}", digest] for path, digest in sorted(hashes.items())]
+    files = [
+        [f"{static_base}/{path}?v={digest}", digest]
+        for path, digest in sorted(hashes.items())
+        if path not in OFFICE_ONLY_STATIC
+    ]
     pages = precache_pages(request)
     source = SW_SOURCE.read_text(encoding="utf-8")
     version = hashlib.sha256(
