@@ -120,6 +120,7 @@ function fillSelect(select, items, emptyLabel) {
 
 function showSignIn(show) {
   $("signin").hidden = !show;
+  $("header-signout").hidden = show;
   // Someone who never signed in on this phone is not asked to sign in "again".
   for (const node of document.querySelectorAll(".signin-again")) node.hidden = !boot;
   for (const node of document.querySelectorAll(".signin-first")) node.hidden = Boolean(boot);
@@ -572,6 +573,7 @@ async function init() {
   renderOuting();
   await renderOutbox();
   if (await outbox.needsSignIn()) showSignIn(true);
+  else if (boot) $("header-signout").hidden = false;
   document.body.dataset.ready = "1";
   registerServiceWorker();
   loadBootstrap();
