@@ -20,7 +20,13 @@ def test_field_report_is_stored_once_and_linked_to_its_encounter(field_client, s
                                            "consent_text_version": "2026-01"})}
     r = sync(field_client, entry)
     assert r.status_code == 200, r.text
-    assert r.json()["results"][0]["status"] == "created"
+    result = r.json()["results"][0]
+    assert result["status"] == "created"
+    # The worker hands the resident the private tracking link, which opens the report's page.
+    assert result["tracking_url"].startswith("http://testserver/track/")
+    page = field_client.get(result["tracking_url"])
+    assert page.status_code == 200 and "Samia" not in page.text and "06 12 34 56 78" not in page.text
+    assert sync(field_client, entry).json()["results"][0]["tracking_url"] == result["tracking_url"]
     assert sync(field_client, entry).json()["results"][0]["status"] == "unchanged"
     db = store.db()
     row = db["reports"].get(entry["id"])

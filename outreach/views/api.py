@@ -8,6 +8,9 @@ from starlette.responses import JSONResponse
 from .. import __version__, openapi, sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db, write_db
+from .reports_api import tracking_url
+
+STORED = ("created", "unchanged", "updated")
 
 
 async def sync_entries(request: Request):
@@ -33,6 +36,10 @@ async def sync_entries(request: Request):
         contact_retention_days=request.app.state.settings.contact_retention_days,
     )
     answer = await write_db(request, sync.write_batch, batch)
+    # A report filed with a resident: the worker hands the resident its private tracking link.
+    for entry, result in zip(entries, answer["results"]):
+        if isinstance(entry, dict) and entry.get("kind") == "report" and result["status"] in STORED:
+            result["tracking_url"] = tracking_url(request, result["id"])
     return JSONResponse(answer)
 
 

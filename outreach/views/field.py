@@ -113,6 +113,7 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "sync": url_or_none(request, "api_sync"),
             "session": url_or_none(request, "api_sign_in"),
             "sw": url_or_none(request, "service_worker"),
+            "report": url_or_none(request, "report_form"),
         },
     }
     return render(

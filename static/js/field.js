@@ -219,11 +219,12 @@ async function saveEncounter(event) {
     field.focus();
     return;
   }
+  const id = editing ? editing.id : outbox.newId();
   try {
     if (editing) {
-      await outbox.update(editing.id, data);
+      await outbox.update(id, data);
     } else {
-      await outbox.enqueue({ id: outbox.newId(), kind: "encounter", version: 1, created_at: isoNow(), data });
+      await outbox.enqueue({ id, kind: "encounter", version: 1, created_at: isoNow(), data });
     }
   } catch (error) {
     say("form-message", error.message, "error");
@@ -232,6 +233,11 @@ async function saveEncounter(event) {
   localStorage.setItem(PLACE_KEY, data.place_type);
   say("form-message", editing ? t("Correction saved. It will be sent again.") : t("Encounter saved on the phone."), "ok");
   resetForm();
+  // The resident may have a small worksite in mind: file it together, linked to this encounter.
+  if (urls.report) {
+    $("report-with-link").href = `${urls.report}?encounter=${encodeURIComponent(id)}`;
+    $("report-with").hidden = false;
+  }
 }
 
 function resetForm() {

@@ -223,11 +223,16 @@ def test_resident_answers_a_request_for_information(page, live_server, assert_no
 
 
 def test_worker_files_a_report_with_a_resident_linked_to_the_encounter(page, live_server, login):
-    import uuid
+    from urllib.parse import parse_qs, urlsplit
 
     user = login(page, live_server, "field")
-    encounter = str(uuid.uuid4())
-    page.goto(f"{live_server.url}/report?encounter={encounter}")
+    # From the field app: log the encounter, then "report a worksite with this person".
+    page.goto(f"{live_server.url}/app")
+    page.wait_for_selector("body[data-ready='1']")
+    page.locator("#encounter-form").get_by_role("button", name="Vraie discussion").click()
+    page.get_by_role("link", name="Signaler un chantier avec cette personne").click()
+    page.wait_for_url("**/report?encounter=*")
+    encounter = parse_qs(urlsplit(page.url).query)["encounter"][0]
     assert page.locator("#field-mode").is_visible()
     page.get_by_label("Que faudrait-il faire ?").fill("Nettoyer le passage sous le pont")
     page.get_by_label("Type de chantier").select_option("cleanliness")
@@ -236,3 +241,8 @@ def test_worker_files_a_report_with_a_resident_linked_to_the_encounter(page, liv
     wait_until(page, "async () => { const l = await (await import('/static/js/outbox.js')).list(); return l.length && l.every(i => i.state === 'sent'); }")
     row = next(live_server.store.db()["reports"].rows)
     assert (row["source"], row["encounter_id"], row["user_id"]) == ("field", encounter, user["id"])
+    # The resident leaves with the private tracking link of the report filed with them.
+    link = page.get_by_role("link", name="Suivre ce signalement")
+    link.click()
+    page.wait_for_url("**/track/*")
+    assert page.get_by_text("Nettoyer le passage sous le pont").first.is_visible()
