@@ -31,6 +31,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
     rng = random.Random(2026)
     field_ids = [users.get_by_email(db, e)["id"] for e, r, *_ in DEMO_ACCOUNTS if r == "field"]
     coordinator = users.get_by_email(db, DEMO_ACCOUNTS[0][0])["id"]
+    _seed_reports(db, coordinator)
     zones = [r["code"] for r in db.query("select code, lat, lon from zones")]
     centres = {r["code"]: (r["lat"], r["lon"]) for r in db.query("select code, lat, lon from zones")}
     tools = [r["code"] for r in db.query("select code from tools")]
@@ -75,3 +76,36 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
             )
             db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in rng.sample(tools, rng.randint(1, 3))])
     return created
+
+
+DEMO_REPORTS = (
+    # title, description, category, (lat, lon), address, wants to help, path of states
+    ("Banc cassé square Jean-Macé", "Deux lattes du banc près des jeux sont cassées.", "street_furniture",
+     (45.1912, 5.7112), "Square Jean-Macé", True, ()),
+    ("Jardinière au pied de l'arbre", "Planter des fleurs avec les enfants de l'immeuble.", "planting",
+     (45.1768, 5.7081), "Rue Anatole-France", True, ("under_review",)),
+    ("Mur à repeindre près de l'école", "Le mur est tagué, une fresque avec les élèves ?", "painting",
+     (45.1694, 5.7468), "Rue Léon-Jouhaux", False, ("under_review", "accepted")),
+    ("Nettoyage des berges", "Ramassage collectif des déchets un samedi matin.", "cleanliness",
+     (45.1935, 5.7290), "Quai de France", True, ("under_review", "accepted", "scheduled")),
+    ("Rampe pour poussettes", "Trois marches sans rampe à l'entrée du parc.", "accessibility",
+     (45.1603, 5.7302), "Parc Jean-Verlhac", False, ("under_review", "needs_info")),
+)
+
+
+def _seed_reports(db: Database, coordinator: int) -> None:
+    """A few worksite reports in different states, so triage, tracking and /worksites show something."""
+    from . import report_triage, reports
+
+    when = (datetime.now(timezone.utc) + timedelta(days=10)).date().isoformat()
+    for i, (title, text, category, (lat, lon), address, helps, path) in enumerate(DEMO_REPORTS):
+        entry = {"id": str(uuid.UUID(int=0xDE30 + i, version=4)), "kind": "report", "version": 1, "created_at": now_iso(),
+                 "data": {"title": title, "description": text, "category": category,
+                          "location": {"lat": lat, "lon": lon, "accuracy_m": 15}, "address": address, "where_detail": "",
+                          "photos": [], "wants_to_help": helps, "reporter": None}}
+        result = reports.submit_report(db, entry)
+        for state in path:
+            extra = {"scheduled_for": when} if state == "scheduled" else {}
+            if state == "needs_info":
+                extra = {"message": "De quel côté du parc exactement ?"}
+            report_triage.change_status(db, result["id"], state, coordinator, **extra)

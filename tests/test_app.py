@@ -132,3 +132,21 @@ def test_backup_while_writes_go_on_passes_integrity_check(app, store, tmp_path, 
     assert copy.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert copy.execute("select count(*) from audit_log").fetchone()[0] > 0
     assert copy.execute("select count(*) from zones").fetchone()[0] == 6
+
+
+def test_demo_seed_makes_usable_accounts_and_data_once(store):
+    from outreach import demo, users
+
+    with store.write() as db:
+        first = demo.seed(db)
+    with store.write() as db:
+        again = demo.seed(db)
+    assert first == again and {role for _, role, _ in first} == {"field", "coordinator", "admin"}
+    db = store.db()
+    for email, role, password in first:
+        assert users.authenticate(db, email, password)["role"] == role
+    assert db["encounters"].count > 0 and db["reports"].count == len(demo.DEMO_REPORTS)
+    planned = db.execute("select count(*) from outings where status = 'planned'").fetchone()[0]
+    assert planned == 4
+    states = {r["status"] for r in db.query("select status from reports")}
+    assert {"submitted", "accepted", "scheduled", "needs_info"} <= states
