@@ -111,11 +111,16 @@ async def read_form(request: Request, max_bytes: int = 64 * 1024) -> FormData:
         form = await request.form(max_files=0, max_fields=200)
     except Exception:  # multipart/urlencoded parser errors
         raise HTTPException(400, _("The form could not be read."))
+    check_csrf(request, form)
+    return form
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    """403 unless the form carries this browser's CSRF token (double-submit cookie)."""
     token = form.get(CSRF_FIELD)
     expected = request.scope.get("outreach.csrf", "")
     if not isinstance(token, str) or not expected or not same(token, expected):
         raise HTTPException(403, _("The form has expired. Go back, reload the page and try again."))
-    return form
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -12,8 +12,7 @@ from starlette.responses import FileResponse, RedirectResponse
 from .. import photos, refdata, reports
 from .. import report_states as rs
 from ..i18n import gettext as _
-from ..security import same
-from ..web import CSRF_FIELD, client_ip, current_user, read_form, render, run_db, write_db
+from ..web import check_csrf, client_ip, current_user, read_form, render, run_db, write_db
 from .reports_api import tracking_url
 
 FORM_FIELDS = ("title", "description", "category", "address", "where_detail", "lat", "lon", "accuracy_m",
@@ -61,10 +60,7 @@ async def _read_report_form(request: Request):
         form = await request.form(max_files=1, max_fields=40, max_part_size=64 * 1024)
     except Exception:  # the multipart parser's own errors
         raise HTTPException(400, _("The form could not be read."))
-    token = form.get(CSRF_FIELD)
-    expected = request.scope.get("outreach.csrf", "")
-    if not isinstance(token, str) or not expected or not same(token, expected):
-        raise HTTPException(403, _("The form has expired. Go back, reload the page and try again."))
+    check_csrf(request, form)
     return form
 
 
