@@ -60,7 +60,11 @@ async def _read_report_form(request: Request):
         form = await request.form(max_files=1, max_fields=40, max_part_size=64 * 1024)
     except Exception:  # the multipart parser's own errors
         raise HTTPException(400, _("The form could not be read."))
-    check_csrf(request, form)
+    try:
+        check_csrf(request, form)
+    except HTTPException:
+        await form.close()  # a refused form's photo must not leave its temporary file open
+        raise
     return form
 
 
