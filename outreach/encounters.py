@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from . import stats
 from .i18n import gettext as _
 from .validation import EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, iso_utc
 
@@ -143,18 +144,25 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     ]
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
+    stats.add_encounters(db, [entry["id"] for entry, clean in fresh])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
     entry_id = entry["id"]
     conn = db.conn
-    if update:
+    counted = update and conn.execute("select 1 from encounters where id = ?", [entry_id]).fetchone() is not None
+    if counted:
+        # The update and delete triggers move the counts of the row and of its old tools.
         conn.execute(UPSERT, _row(ctx, entry, clean))
         conn.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
     else:
-        conn.execute(INSERT, _row(ctx, entry, clean))
+        conn.execute(UPSERT if update else INSERT, _row(ctx, entry, clean))
     conn.executemany(INSERT_TOOL, [(entry_id, tool) for tool in clean["tools"]])
+    if counted:
+        stats.add_tools(db, entry_id, clean["tools"])
+    else:
+        stats.add_encounters(db, [entry_id])
     follow = clean["follow_up"]
     existing = conn.execute("select id from contacts where encounter_id = ?", [entry_id]).fetchone() if update else None
     if follow is None:
