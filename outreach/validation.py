@@ -46,6 +46,16 @@ def is_number(value: object) -> bool:
     return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
+class Valid:
+    """The result of a check that found nothing wrong (the fast path of a validator)."""
+
+    __slots__ = ("clean", "errors")
+
+    def __init__(self, clean: dict):
+        self.clean = clean
+        self.errors: dict[str, str] = {}
+
+
 class Check:
     """Collects the clean value of each field of one object and an error for each bad one."""
 
