@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from operator import itemgetter
 
 from sqlite_utils import Database
 
@@ -206,6 +207,9 @@ def _contact_row(ctx, entry_id: str, follow: dict, occurred_at, contact_id: str 
     )
 
 
+# The columns the aggregates count, in the order stats.add_encounter_rows takes them.
+_counted = itemgetter(*(COLUMNS.index(c) for c in ("occurred_at", "zone", "outcome", "interest", "place_type", "people_count")))
+
 INSERT_CONTACT = (
     "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
     "consented_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -222,7 +226,8 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if not fresh:
         return
     conn = db.conn
-    conn.executemany(INSERT, [_row(ctx, entry, clean) for entry, clean in fresh])
+    rows = [_row(ctx, entry, clean) for entry, clean in fresh]
+    conn.executemany(INSERT, rows)
     conn.executemany(INSERT_TOOL, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
     contacts = [
         _contact_row(ctx, entry["id"], clean["follow_up"], clean["occurred_at"])
@@ -230,7 +235,8 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     ]
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
-    stats.add_encounters(db, [entry["id"] for entry, clean in fresh])
+    # The aggregates, from the very values just inserted.
+    stats.add_encounter_rows(db, [(*_counted(r), clean["tools"]) for r, (entry, clean) in zip(rows, fresh)])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:

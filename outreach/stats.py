@@ -91,6 +91,50 @@ def add_encounters(db: Database, ids: list[str]) -> None:
     db.conn.execute(_ADD_TOOLS.format(only=""), [keys])
 
 
+_UPSERT_ENCOUNTERS = (
+    "insert into agg_encounters (dim, day, zone, value, n, people) values (?, ?, ?, ?, ?, ?) "
+    "on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people"
+)
+_UPSERT_TOOLS = (
+    "insert into agg_tools (zone, tool, interest, day, n, people) values (?, ?, ?, ?, ?, ?) "
+    "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
+)
+
+
+def add_encounter_rows(db: Database, rows) -> None:
+    """``add_encounters`` for a batch whose stored values are at hand (the sync ingest).
+
+    Each row is ``(occurred_at, zone, outcome, interest, place_type, people_count, tools)``,
+    exactly as just inserted; the counts are summed here and written with one upsert per
+    aggregate row, the same keys and sums as ``rebuild`` (a test compares them).
+    """
+    enc: dict[tuple, list[int]] = {}
+    tools_agg: dict[tuple, list[int]] = {}
+    for occurred_at, zone, outcome, interest, place_type, people, tools in rows:
+        day = occurred_at[:10]
+        zone = zone if zone is not None else ""
+        for key in (("all", day, zone, ""), ("outcome", day, zone, outcome if outcome is not None else ""),
+                    ("interest", day, zone, interest if interest is not None else ""),
+                    ("place_type", day, zone, place_type if place_type is not None else "")):
+            cell = enc.get(key)
+            if cell is None:
+                enc[key] = [1, people]
+            else:
+                cell[0] += 1
+                cell[1] += people
+        for tool in tools:
+            key = (zone, tool, interest, day)
+            cell = tools_agg.get(key)
+            if cell is None:
+                tools_agg[key] = [1, people]
+            else:
+                cell[0] += 1
+                cell[1] += people
+    db.conn.executemany(_UPSERT_ENCOUNTERS, [(*k, n, p) for k, (n, p) in enc.items()])
+    if tools_agg:
+        db.conn.executemany(_UPSERT_TOOLS, [(*k, n, p) for k, (n, p) in tools_agg.items()])
+
+
 def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
     """Count tools just attached to an encounter that is already counted (a newer version)."""
     if not tools:
