@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import __version__, openapi, sync
 from ..i18n import gettext as _
-from ..web import ApiError, current_user, read_json, run_db, write_db
+from ..web import ApiError, current_user, read_json, run_db
 
 
 async def sync_entries(request: Request):
@@ -22,18 +23,18 @@ async def sync_entries(request: Request):
         device_id, app_version, entries = sync.check_envelope(body)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
-    # Checking happens outside the write transaction; only comparing and storing happen inside it.
-    batch = await run_db(
-        request,
-        sync.prepare,
-        user,
-        entries,
-        device_id=device_id,
-        app_version=app_version,
-        contact_retention_days=request.app.state.settings.contact_retention_days,
-    )
-    answer = await write_db(request, sync.write_batch, batch)
-    return JSONResponse(answer)
+    store = request.app.state.store
+    retention = request.app.state.settings.contact_retention_days
+
+    def check_and_store():
+        # Checking happens outside the write transaction; only comparing and storing happen
+        # inside it. One trip to a worker thread for both (each trip costs the event loop).
+        batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version,
+                             contact_retention_days=retention)
+        with store.write() as db:
+            return sync.write_batch(db, batch)
+
+    return JSONResponse(await run_in_threadpool(check_and_store))
 
 
 async def bootstrap(request: Request):
