@@ -268,12 +268,7 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
                 check = KINDS[kind].validate(ctx, data)
                 if check.errors:
                     return _rejected(entry_id, check.errors)
-                try:
-                    text = _CANONICAL.encode(data)
-                except ValueError:  # NaN or infinity cannot be canonical JSON
-                    return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
-                return _Entry(index, entry_id, kind, version, sha256(text.encode()).hexdigest(), text,
-                              created or ctx.received_at, check.clean)
+                return _ready(ctx, index, entry_id, kind, version, created, data, check.clean)
     entry, errors = _check_entry(ctx, raw)
     raw_id = entry.get("id")
     entry_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
@@ -287,12 +282,20 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
     check = KINDS[entry["kind"]].validate(ctx, entry["data"])
     if check.errors:
         return _rejected(entry_id, check.errors)
+    return _ready(ctx, index, entry_id, entry["kind"], entry["version"], entry.get("created_at"), entry["data"], check.clean)
+
+
+def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict):
+    """The checked entry with its canonical text and hash, or 'rejected' when data has no canonical form."""
     try:
-        text = canonical(entry["data"])
+        text = _CANONICAL.encode(data)
     except ValueError:  # NaN or infinity cannot be canonical JSON
         return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
-    return _Entry(index, entry_id, entry["kind"], entry["version"], hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                  text, entry.get("created_at") or ctx.received_at, check.clean)
+    try:
+        digest = sha256(text.encode("utf-8")).hexdigest()
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) parses as JSON but is no text SQLite can store
+        return _rejected(entry_id, {"data": _("must contain only valid Unicode text")})
+    return _Entry(index, entry_id, kind, version, digest, text, created or ctx.received_at, clean)
 
 
 def _histories(db: Database, ids: list[str]) -> dict[str, list[dict]]:

@@ -43,7 +43,8 @@ def is_int(value: object) -> bool:
 
 
 def is_number(value: object) -> bool:
-    return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    # An int is always finite (and math.isfinite() overflows on one of 400 digits).
+    return is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 class Valid:

@@ -165,3 +165,16 @@ def test_every_writer_of_encounters_keeps_the_aggregates_equal_to_a_rebuild(fres
         privacy.erase(fresh_db, found, user_id=user["id"])
     assert snapshot(fresh_db) == before
     check()
+
+
+def test_a_huge_number_or_a_lone_surrogate_is_rejected_alone_not_a_server_error(fresh_db):
+    """Both parse as JSON; neither may turn the whole batch into a 500."""
+    import json
+
+    user = make_user(fresh_db)
+    huge = json.loads(json.dumps(encounter(location={"lat": 0, "lon": 0})).replace('"lat": 0', '"lat": ' + "9" * 400))
+    surrogate = json.loads(json.dumps(encounter(note="x")).replace('"note": "x"', '"note": "\\ud800"'))
+    with fresh_db.atomic():
+        results = sync.process(fresh_db, user, [huge, surrogate, encounter()], device_id="phone-0001")["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
+    assert "data.location.lat" in results[0]["errors"] and "data" in results[1]["errors"]
