@@ -178,3 +178,34 @@ def test_a_huge_number_or_a_lone_surrogate_is_rejected_alone_not_a_server_error(
         results = sync.process(fresh_db, user, [huge, surrogate, encounter()], device_id="phone-0001")["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
     assert "data.location.lat" in results[0]["errors"] and "data" in results[1]["errors"]
+
+
+def test_a_database_counted_by_the_old_triggers_stays_exact_after_m051(tmp_path):
+    """Upgrade path: rows counted by m050's insert triggers, then m051, then new syncs and updates."""
+    from outreach import migrations, refdata
+    from outreach.db import connect
+
+    db = connect(tmp_path / "old.db")
+    migrations.migrations.apply(db, stop_before="m051_count_inserts_in_batches")
+    refdata.seed(db)
+    user = make_user(db)
+    old = [encounter(tools=["petition", "agora"]), encounter(zone=None, tools=["votation"])]
+    for e in old:  # as main wrote them: plain inserts, counted by the triggers
+        d = e["data"]
+        db["encounters"].insert({"id": e["id"], "version": 1, "hash": "h", "user_id": user["id"], "occurred_at": d["occurred_at"][:19] + "+00:00",
+                                 "place_type": d["place_type"], "zone": d["zone"], "people_count": 2, "outcome": d["outcome"],
+                                 "interest": d["interest"]})
+        db["encounter_tools"].insert_all([{"encounter_id": e["id"], "tool": t} for t in d["tools"]])
+    assert snapshot(db)["agg_tools"]
+    migrations.apply(db)
+    assert not db.execute("select name from sqlite_master where name in ('agg_encounters_insert', 'agg_tools_insert')").fetchall()
+    with db.atomic():
+        assert {r["status"] for r in sync.process(db, user, [encounter() for _ in range(30)], device_id="phone-0001")["results"]} == {"created"}
+    with db.atomic():  # a correction of an old row: the update and delete triggers move its counts
+        db["encounters"].update(old[0]["id"], {"zone": "secteur-5", "people_count": 7})
+        db.execute("delete from encounter_tools where encounter_id = ? and tool = 'agora'", [old[0]["id"]])
+    live = snapshot(db)
+    with db.atomic():
+        stats.rebuild(db)
+    assert snapshot(db) == live
+    db.close()
