@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import users
+from . import stats, users
 from .refdata import now_iso
 
 DEMO_ACCOUNTS = (
@@ -75,6 +75,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
                  "updated_at": at.isoformat()}
             )
             db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in rng.sample(tools, rng.randint(1, 3))])
+            stats.add_encounters(db, [eid])  # inserts are counted by their writer (migration m051)
     return created
 
 

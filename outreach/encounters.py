@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from operator import itemgetter
 
 from sqlite_utils import Database
 
+from . import stats
 from .i18n import gettext as _
-from .validation import EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, iso_utc
+from .validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
 
 PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
 OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
@@ -25,8 +27,94 @@ AHEAD = timedelta(hours=24)  # a phone's clock may run a little ahead
 BACK = timedelta(days=366)  # an entry older than a year is a mistake, not a late sync
 
 
-def validate(ctx, data: dict) -> Check:
+def validate(ctx, data: dict) -> Check | Valid:
     """Check an encounter's data; ``check.clean`` holds the values to store, ``check.errors`` the failures."""
+    clean = _well_formed(ctx, data)
+    if clean is not None:
+        return Valid(clean)
+    return _check(ctx, data)
+
+
+_FIELDS = frozenset(FIELDS)
+_AUDIENCE_FIELDS = frozenset({"age_band", "language"})
+_LOCATION_FIELDS = frozenset({"lat", "lon", "accuracy_m"})
+_NO_AUDIENCE = {"age_band": None, "language": None}
+
+
+def _well_formed(ctx, data: dict) -> dict | None:
+    """The clean values of data that passes every check, or None: then ``_check`` says what is wrong.
+
+    The sync hot path (thousands of entries a second): the same rules as ``_check``, with no
+    error bookkeeping, and the same clean values (a test compares the two on valid and broken
+    data). Entries with a follow-up contact always take the full check.
+    """
+    get = data.get
+    if not _FIELDS.issuperset(data) or get("follow_up") is not None:
+        return None
+    occurred = parse_time(get("occurred_at"))
+    if occurred is None or not ctx.now - BACK <= occurred <= ctx.now + AHEAD:
+        return None
+    outing_id = get("outing_id")
+    if outing_id is not None:
+        if not is_uuid(outing_id):
+            return None
+        outing_id = outing_id.lower()
+    place_type, zone, outcome = get("place_type"), get("zone"), get("outcome")
+    if place_type.__class__ is not str or place_type not in PLACE_TYPES:
+        return None
+    if zone is not None and (zone.__class__ is not str or zone not in ctx.codes("zones")):
+        return None
+    if outcome.__class__ is not str or outcome not in OUTCOMES:
+        return None
+    interest = get("interest", "none")
+    if interest.__class__ is not str or interest not in INTERESTS:
+        return None
+    people = get("people_count", 1)
+    if not is_int(people) or not 1 <= people <= 200:
+        return None
+    tools = get("tools", [])
+    if tools.__class__ is not list or len(tools) > 50 or len(set(tools) if all(t.__class__ is str for t in tools) else ()) != len(tools):
+        return None
+    if tools and not ctx.codes("tools").issuperset(tools):
+        return None
+    note = get("note", "")
+    if note.__class__ is not str:
+        return None
+    note = note.strip()
+    if len(note) > NOTE_MAX or CONTROL_RE.search(note):
+        return None
+    location = get("location")
+    if location is not None:
+        if location.__class__ is not dict or not _LOCATION_FIELDS.issuperset(location):
+            return None
+        lat, lon, acc = location.get("lat"), location.get("lon"), location.get("accuracy_m")
+        if not (is_number(lat) and -90 <= lat <= 90 and is_number(lon) and -180 <= lon <= 180):
+            return None
+        if acc is not None and not (is_number(acc) and 0 <= acc <= 100_000):
+            return None
+        location = {"lat": round(float(lat), 3), "lon": round(float(lon), 3),
+                    "accuracy_m": max(100, int(round(acc))) if acc is not None else None}
+    audience = get("audience")
+    if audience is None:
+        audience = dict(_NO_AUDIENCE)
+    else:
+        if audience.__class__ is not dict or not _AUDIENCE_FIELDS.issuperset(audience):
+            return None
+        age_band, language = audience.get("age_band"), audience.get("language")
+        if age_band is not None and (age_band.__class__ is not str or age_band not in AGE_BANDS):
+            return None
+        if language is not None and (language.__class__ is not str or not LANGUAGE_RE.match(language)):
+            return None
+        audience = {"age_band": age_band, "language": language}
+    return {
+        "occurred_at": occurred, "outing_id": outing_id, "place_type": place_type, "zone": zone,
+        "location": location, "people_count": people, "outcome": outcome, "tools": list(tools),
+        "interest": interest, "note": note, "audience": audience, "follow_up": None,
+    }
+
+
+def _check(ctx, data: dict) -> Check:
+    """Every rule, field by field, with a message for each failure."""
     c = Check(data)
     c.only(FIELDS)
     c.time("occurred_at", ctx.now, ahead=AHEAD, back=BACK)
@@ -119,6 +207,9 @@ def _contact_row(ctx, entry_id: str, follow: dict, occurred_at, contact_id: str 
     )
 
 
+# The columns the aggregates count, in the order stats.add_encounter_rows takes them.
+_counted = itemgetter(*(COLUMNS.index(c) for c in ("occurred_at", "zone", "outcome", "interest", "place_type", "people_count")))
+
 INSERT_CONTACT = (
     "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
     "consented_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -135,7 +226,8 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if not fresh:
         return
     conn = db.conn
-    conn.executemany(INSERT, [_row(ctx, entry, clean) for entry, clean in fresh])
+    rows = [_row(ctx, entry, clean) for entry, clean in fresh]
+    conn.executemany(INSERT, rows)
     conn.executemany(INSERT_TOOL, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
     contacts = [
         _contact_row(ctx, entry["id"], clean["follow_up"], clean["occurred_at"])
@@ -143,18 +235,26 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     ]
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
+    # The aggregates, from the very values just inserted.
+    stats.add_encounter_rows(db, [(*_counted(r), clean["tools"]) for r, (entry, clean) in zip(rows, fresh)])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
     entry_id = entry["id"]
     conn = db.conn
-    if update:
+    counted = update and conn.execute("select 1 from encounters where id = ?", [entry_id]).fetchone() is not None
+    if counted:
+        # The update and delete triggers move the counts of the row and of its old tools.
         conn.execute(UPSERT, _row(ctx, entry, clean))
         conn.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
     else:
-        conn.execute(INSERT, _row(ctx, entry, clean))
+        conn.execute(UPSERT if update else INSERT, _row(ctx, entry, clean))
     conn.executemany(INSERT_TOOL, [(entry_id, tool) for tool in clean["tools"]])
+    if counted:
+        stats.add_tools(db, entry_id, clean["tools"])
+    else:
+        stats.add_encounters(db, [entry_id])
     follow = clean["follow_up"]
     existing = conn.execute("select id from contacts where encounter_id = ?", [entry_id]).fetchone() if update else None
     if follow is None:

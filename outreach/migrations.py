@@ -437,3 +437,25 @@ def _aggregate_triggers() -> list[str]:
         f"create trigger agg_outings_update after update of {out_cols} on outings begin "
         + _outing_upsert("old", "-") + " " + _outing_upsert("new", "+") + " end",
     ]
+
+
+# Sync ingest (issue 3's speed target): per-row insert triggers cost more than the inserts
+# themselves (about 5 µs per trigger call, even with a WHEN clause that skips the body). Inserts
+# of encounters and encounter_tools are now counted by their writers, in the same transaction,
+# with one statement per aggregate table per batch: stats.add_encounters / stats.add_tools.
+# Updates and deletes keep their triggers (rare writes: corrections, erasure). Two indexes are
+# dropped because a wider one with the same leading column serves every query they served:
+# (outing_id) by (outing_id, occurred_at), (tool) by (tool, encounter_id). The (outing_id,
+# occurred_at) index becomes partial: queries only ever look for one outing's encounters
+# (outing_id = ?), so encounters logged outside an outing need no entry in it.
+@migrations()
+def m051_count_inserts_in_batches(db: Database) -> None:
+    db.execute("drop trigger if exists agg_encounters_insert")
+    db.execute("drop trigger if exists agg_tools_insert")
+    db.execute("drop index if exists idx_encounters_outing_id")
+    db.execute("drop index if exists idx_encounter_tools_tool")
+    db.execute("drop index if exists idx_encounters_outing_id_occurred_at")
+    db.execute(
+        "create index idx_encounters_outing_id_occurred_at on encounters (outing_id, occurred_at) "
+        "where outing_id is not null"
+    )

@@ -1,8 +1,12 @@
-"""Coverage figures for the coordinator dashboard, read from aggregate tables kept by triggers.
+"""Coverage figures for the coordinator dashboard, read from aggregate tables kept at write time.
 
-The triggers (migration m050) keep ``agg_encounters``, ``agg_tools`` and ``agg_outings`` up to
-date on every write, so an overview reads a few thousand summary rows (days x zones x values)
-however many encounters there are. ``rebuild`` refills them after a bulk load.
+``agg_encounters``, ``agg_tools`` and ``agg_outings`` are kept up to date on every write, so an
+overview reads a few thousand summary rows (days x zones x values) however many encounters
+there are. Triggers (migration m050) follow every update and delete, and every insert of
+outings. Inserts of encounters and encounter_tools are counted by their writer, in the same
+transaction, once per batch (migration m051: per-row triggers cost more than the inserts):
+``add_encounters`` after inserting encounters with their tools, ``add_tools`` after attaching
+tools to an encounter already counted. ``rebuild`` refills everything from the source rows.
 """
 
 from __future__ import annotations
@@ -50,6 +54,95 @@ def default_period(today: date | None = None, weeks: int = 8) -> Period:
     today = today or date.today()
     start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     return Period(start, today)
+
+
+# The same expressions as rebuild(), restricted to the rows just inserted (ids as one JSON list).
+_ADD_ENCOUNTERS = (
+    "insert into agg_encounters (day, zone, dim, value, n, people) "
+    "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), d.dim, "
+    "case d.dim when 'outcome' then coalesce(e.outcome, '') when 'interest' then coalesce(e.interest, '') "
+    "when 'place_type' then coalesce(e.place_type, '') else '' end, count(*), sum(e.people_count) "
+    "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
+    "cross join (select 'all' as dim union all select 'outcome' union all select 'interest' "
+    "union all select 'place_type') d "
+    "where true group by 1, 2, 3, 4 "
+    "on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people"
+)
+_ADD_TOOLS = (
+    "insert into agg_tools (day, zone, tool, interest, n, people) "
+    "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+    "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
+    "join encounter_tools et on et.encounter_id = e.id{only} "
+    "where true group by 1, 2, 3, 4 "
+    "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
+)
+
+
+def add_encounters(db: Database, ids: list[str]) -> None:
+    """Count encounters just inserted, with every tool attached to them, into the aggregates.
+
+    Every writer that inserts encounters calls it in the same transaction, after the rows of
+    ``encounters`` and ``encounter_tools`` (there is no insert trigger: see migration m051).
+    """
+    if not ids:
+        return
+    keys = json.dumps(list(ids))
+    db.conn.execute(_ADD_ENCOUNTERS, [keys])
+    db.conn.execute(_ADD_TOOLS.format(only=""), [keys])
+
+
+_UPSERT_ENCOUNTERS = (
+    "insert into agg_encounters (dim, day, zone, value, n, people) values (?, ?, ?, ?, ?, ?) "
+    "on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people"
+)
+_UPSERT_TOOLS = (
+    "insert into agg_tools (zone, tool, interest, day, n, people) values (?, ?, ?, ?, ?, ?) "
+    "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
+)
+
+
+def add_encounter_rows(db: Database, rows) -> None:
+    """``add_encounters`` for a batch whose stored values are at hand (the sync ingest).
+
+    Each row is ``(occurred_at, zone, outcome, interest, place_type, people_count, tools)``,
+    exactly as just inserted; the counts are summed here and written with one upsert per
+    aggregate row, the same keys and sums as ``rebuild`` (a test compares them).
+    """
+    enc: dict[tuple, list[int]] = {}
+    tools_agg: dict[tuple, list[int]] = {}
+    for occurred_at, zone, outcome, interest, place_type, people, tools in rows:
+        day = occurred_at[:10]
+        zone = zone if zone is not None else ""
+        for key in (("all", day, zone, ""), ("outcome", day, zone, outcome if outcome is not None else ""),
+                    ("interest", day, zone, interest if interest is not None else ""),
+                    ("place_type", day, zone, place_type if place_type is not None else "")):
+            cell = enc.get(key)
+            if cell is None:
+                enc[key] = [1, people]
+            else:
+                cell[0] += 1
+                cell[1] += people
+        for tool in tools:
+            key = (zone, tool, interest, day)
+            cell = tools_agg.get(key)
+            if cell is None:
+                tools_agg[key] = [1, people]
+            else:
+                cell[0] += 1
+                cell[1] += people
+    db.conn.executemany(_UPSERT_ENCOUNTERS, [(*k, n, p) for k, (n, p) in enc.items()])
+    if tools_agg:
+        db.conn.executemany(_UPSERT_TOOLS, [(*k, n, p) for k, (n, p) in tools_agg.items()])
+
+
+def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
+    """Count tools just attached to an encounter that is already counted (a newer version)."""
+    if not tools:
+        return
+    db.conn.execute(
+        _ADD_TOOLS.format(only=" and et.tool in (select value from json_each(?))"),
+        [json.dumps([encounter_id]), json.dumps(list(tools))],
+    )
 
 
 def rebuild(db: Database) -> None:

@@ -43,7 +43,18 @@ def is_int(value: object) -> bool:
 
 
 def is_number(value: object) -> bool:
-    return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    # An int is always finite (and math.isfinite() overflows on one of 400 digits).
+    return is_int(value) or (isinstance(value, float) and math.isfinite(value))
+
+
+class Valid:
+    """The result of a check that found nothing wrong (the fast path of a validator)."""
+
+    __slots__ = ("clean", "errors")
+
+    def __init__(self, clean: dict):
+        self.clean = clean
+        self.errors: dict[str, str] = {}
 
 
 class Check:

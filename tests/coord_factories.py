@@ -6,6 +6,8 @@ import itertools
 import json
 import uuid
 
+from outreach import stats
+
 _n = itertools.count(1)
 
 
@@ -38,6 +40,7 @@ def add_encounter(db, occurred_at="2026-11-10T10:00:00+00:00", zone="secteur-1",
             }
         )
         db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in tools])
+        stats.add_encounters(db, [eid])  # as every writer of encounters does
     return eid
 
 
