@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from . import encounters, outings, refdata
 from .i18n import gettext as _
-from .validation import is_int, is_uuid, parse_time
+from .validation import is_int, is_text, is_uuid, parse_time
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
@@ -131,7 +131,7 @@ def check_envelope(body) -> tuple[str | None, str | None, list]:
     if device_id is not None and (not isinstance(device_id, str) or not DEVICE_RE.match(device_id)):
         raise RequestError(400, _("'device_id' must be 8 to 64 letters, digits, - or _."), {"device_id": _("invalid")})
     app_version = body.get("app_version")
-    if app_version is not None and (not isinstance(app_version, str) or len(app_version) > 64):
+    if app_version is not None and (not is_text(app_version) or len(app_version) > 64):
         raise RequestError(400, _("'app_version' must be text of at most 64 characters."), {"app_version": _("invalid")})
     return device_id, app_version, entries
 

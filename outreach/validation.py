@@ -32,6 +32,18 @@ def parse_time(value: object) -> datetime | None:
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+def is_text(value: object) -> bool:
+    """A str that is valid Unicode text (JSON can carry a lone surrogate such as \\ud800, which
+    no UTF-8 store accepts)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def is_uuid(value: object) -> bool:
     """A UUID written in its canonical 36-character form."""
     return isinstance(value, str) and len(value) == 36 and UUID_RE.match(value) is not None

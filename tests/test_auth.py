@@ -83,6 +83,7 @@ BAD_BODIES = [
     ("form content type", b"email=a%40b.org&password=x", "application/x-www-form-urlencoded", 415),
     ("text content type", b'{"email": "a@b.org", "password": "x"}', "text/plain", 415),
     ("invalid utf-8", b'{"email": "\xff\xfe", "password": "x"}', "application/json", 400),
+    ("lone surrogate", b'{"email": "\\ud800@x.org", "password": "\\udfff"}', "application/json", 400),
     ("SQL in email", b'{"email": "\' OR 1=1 --", "password": "\' OR \'1\'=\'1"}', "application/json", 401),
     ("HTML in email", b'{"email": "<script>alert(1)</script>@x.org", "password": "x"}', "application/json", 401),
 ]

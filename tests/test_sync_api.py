@@ -70,7 +70,8 @@ def test_not_json_is_415(field_client):
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe", b"[1,2]", b'"text"', b'{"entries": 5}',
-                                  b'{"entries": [], "device_id": "<script>"}', b'{"entries": [{"a": NaN}]}'])
+                                  b'{"entries": [], "device_id": "<script>"}', b'{"entries": [{"a": NaN}]}',
+                                  b'{"entries": [], "device_id": "phone-0001", "app_version": "\\ud800"}'])
 def test_malformed_body_is_400(field_client, store, body):
     r = field_client.post(SYNC, content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import users
+from ..validation import is_text
 from ..i18n import gettext as _
 from ..web import (
     SESSION_COOKIE,
@@ -63,11 +64,11 @@ async def api_sign_in(request: Request):
         raise ApiError(400, _("Send a JSON object with email and password."))
     errors = {}
     email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not email.strip():
+    if not is_text(email) or not email.strip():
         errors["email"] = _("Enter your email address.")
     elif len(email) > 320:
         errors["email"] = _("This email address is too long.")
-    if not isinstance(password, str) or not password:
+    if not is_text(password) or not password:
         errors["password"] = _("Enter your password.")
     elif len(password) > 1024:
         errors["password"] = _("This password is too long.")
