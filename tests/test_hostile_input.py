@@ -20,6 +20,7 @@ BODIES = [
     ("application/json", b"{not json"),
     ("application/json", b'{"entries": [{"id": "<script>", "kind": "\'; drop table users; --", "version": 1e400, "data": []}]}'),
     ("application/json", b"[" * 5000 + b"]" * 5000),
+    ("application/json", b'{"email": "\\ud800", "password": "\\udfff", "device_id": "phone-0001", "app_version": "\\ud800", "entries": []}'),
     ("application/x-www-form-urlencoded", b"csrf_token=wrong&title=%3Cscript%3E&page=1000000000000&date=2026-99-99"),
     ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"../../x.jpg\"\r\n\r\nnot an image\r\n--xyz--\r\n"),
     ("text/plain", b"\xff\xfe\x00garbage"),
