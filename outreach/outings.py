@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from sqlite_utils import Database
@@ -92,9 +93,36 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     )
     db["outing_tallies"].delete_where("outing_id = ?", [outing_id])
     db["outing_tallies"].insert_all(
-        [{"outing_id": outing_id, "tool": t, "count": n} for t, n in clean["tallies"].items()],
+        [{"outing_id": outing_id, "tool": t, "count": n} for t, n in team_tallies(db, outing_id, clean["tallies"]).items()],
         pk=("outing_id", "tool"),
     )
+
+
+def team_tallies(db: Database, outing_id: str, own: dict[str, int]) -> dict[str, int]:
+    """The outing's counts: each phone's own taps (its latest stored version), summed.
+
+    Teammates who joined one planned outing each count on their own phone, offline, and
+    send the same outing id. Taking only the last version would keep one phone's counts and
+    lose the others'; each phone's entry carries its own taps, so the sum is the outing's.
+    ``own`` is the version being stored (already in entry_versions when sync calls this).
+    """
+    rows = db.execute(
+        """
+        select v.data from entry_versions v
+        where v.entry_id = :id and v.version = (
+            select max(w.version) from entry_versions w
+            where w.entry_id = v.entry_id and w.user_id is v.user_id and w.device_id is v.device_id)
+        """,
+        {"id": outing_id},
+    ).fetchall()
+    if not rows:  # stored without the sync history (never the case through /api/v1/sync)
+        return dict(own)
+    totals: dict[str, int] = {}
+    for (data,) in rows:
+        tallies = json.loads(data).get("tallies") or {}
+        for tool, count in tallies.items():
+            totals[tool] = totals.get(tool, 0) + count
+    return totals
 
 
 def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:

@@ -183,13 +183,44 @@ def test_outing_is_stored_with_members_and_tallies(fresh_db, worker):
     assert row["status"] == "started" and row["created_by"] == worker["id"]
     members = {r["user_id"] for r in fresh_db.query("select user_id from outing_members where outing_id = ?", [o["id"]])}
     assert members == {worker["id"], mate["id"]}
-    # The teammate ends it with a debrief: a member may update.
+    # The teammate ends it with a debrief: a member may update. Their entry carries the taps
+    # counted on their own phone, which add to the worker's.
     ended = dict(o, version=2, data=dict(o["data"], ended_at=iso(), debrief="Bon accueil", tallies={"petition": 6}))
     [result] = run(fresh_db, mate, [ended])
     assert result["status"] == "updated"
     row = fresh_db["outings"].get(o["id"])
     assert row["status"] == "ended" and row["debrief"] == "Bon accueil"
-    assert [dict(r) for r in fresh_db.query("select tool, count from outing_tallies")] == [{"tool": "petition", "count": 6}]
+    assert tallies(fresh_db, o["id"]) == {"petition": 10, "agora": 0}
+
+
+def tallies(db, outing_id) -> dict:
+    return {r["tool"]: r["count"] for r in db.query("select tool, count from outing_tallies where outing_id = ?", [outing_id])}
+
+
+def test_teammates_counting_one_planned_outing_offline_lose_no_tap(fresh_db, worker):
+    """Two phones join the same planned outing with no network and tally on their own; the
+    second gets a conflict (same version), sends again, and the outing counts both phones."""
+    mate = make_user(fresh_db, "mate@example.org")
+    planned = str(uuid.uuid4())
+    fresh_db["outings"].insert({"id": planned, "format": "stand", "status": "planned", "zone": "secteur-2",
+                                "planned_date": NOW.date().isoformat(), "created_by": worker["id"]})
+    fresh_db["outing_members"].insert_all([{"outing_id": planned, "user_id": u["id"]} for u in (worker, mate)])
+
+    def send(user, device, version, counts, **extra):
+        entry = outing(tallies=counts, members=[worker["id"], mate["id"]], **extra)
+        entry.update(id=planned, version=version)
+        with fresh_db.atomic():
+            return sync.process(fresh_db, user, [entry], device_id=device)["results"][0]
+
+    assert send(worker, "phone-aaaa", 1, {"petition": 3})["status"] == "created"
+    assert send(mate, "phone-bbbb", 1, {"petition": 2, "agora": 1})["status"] == "conflict"
+    assert tallies(fresh_db, planned) == {"petition": 3}
+    assert send(mate, "phone-bbbb", 2, {"petition": 2, "agora": 1})["status"] == "updated"
+    assert tallies(fresh_db, planned) == {"petition": 5, "agora": 1}
+    # The worker keeps counting (their phone's total is now 4) and ends the outing.
+    assert send(worker, "phone-aaaa", 3, {"petition": 4}, ended_at=iso(), debrief="Deux stands")["status"] == "updated"
+    assert tallies(fresh_db, planned) == {"petition": 6, "agora": 1}
+    assert fresh_db["outings"].get(planned)["status"] == "ended"
 
 
 def test_planned_outing_is_started_by_its_member(fresh_db, worker):

@@ -507,6 +507,7 @@ async function onOutboxEvent(event) {
     say("sync-message", t("The server cannot be reached; next try at {time}.", { time: new Date(event.at).toLocaleTimeString(lang) }), "warn");
   }
   if (event.type === "synced") {
+    resendOutingConflicts();
     say("sync-message", "");
     if (event.sent) showSignIn(false); // the server took entries: the session is good
   }
@@ -516,6 +517,19 @@ async function onOutboxEvent(event) {
       + (event.persisted ? "" : " " + t("The browser may clear it if the phone runs out of space."));
   }
   renderOutboxSoon();
+}
+
+// Teammates on one outing send the same outing id from their phones, so one of them gets a
+// conflict (same version). The server adds up each phone's own taps, so sending again with a
+// higher version loses nothing: do it once per entry, on its own (a refusal stays shown).
+const resent = new Set();
+async function resendOutingConflicts() {
+  for (const item of await outbox.needingAttention()) {
+    if (item.kind === "outing" && item.current_version && !resent.has(item.id)) {
+      resent.add(item.id);
+      await outbox.update(item.id, item.data);
+    }
+  }
 }
 
 // --- the service worker and new versions -----------------------------------------------------

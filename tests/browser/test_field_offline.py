@@ -589,3 +589,44 @@ def test_a_refused_entry_leaves_only_when_the_worker_deletes_it(page, live_serve
     item.get_by_role("button", name="Supprimer").click()
     wait_until(page, f"async () => (await (await import('{OUTBOX}')).list()).length === 0")
     assert server_count(live_server, "outings") == 0
+
+
+def test_two_teammates_tally_one_planned_outing_offline_and_both_count(browser, live_server, login):
+    """Two phones join the same planned outing with no network, each counts at its stand; back
+    online the second gets a conflict, sends again by itself, and the outing has both counts."""
+    import uuid
+    from datetime import date
+
+    coordinator = live_server.make_user("coordinator")
+    planned = str(uuid.uuid4())
+    phones = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR", service_workers="block")
+        phones.append((context, context.new_page()))
+    users = [login(page, live_server, "field") for _, page in phones]
+    with live_server.store.write() as db:
+        db["outings"].insert({"id": planned, "format": "stand", "status": "planned", "zone": "secteur-6",
+                              "planned_date": date.today().isoformat(), "created_by": coordinator["id"]})
+        db["outing_members"].insert_all([{"outing_id": planned, "user_id": u["id"]} for u in users])
+    for (context, page), taps in zip(phones, ({"Pétition": 3}, {"Pétition": 2, "Agora": 1})):
+        page.goto(live_server.url + "/app")
+        wait_ready(page)
+        wait_until(page, f"async () => Boolean(await (await import('{OUTBOX}')).getMeta('bootstrap'))")
+        context.set_offline(True)
+        page.locator("#planned-outings").get_by_role("button", name="Rejoindre").click()
+        page.wait_for_selector("#outing-current:not([hidden])")
+        page.get_by_role("button", name="Mode comptage").click()
+        for tool, n in taps.items():
+            for _ in range(n):
+                page.locator("#tally-grid").get_by_role("button", name=tool).click()
+        expect(page.locator("#tally-grid [data-tool=petition] .tally-count")).to_have_text(str(taps["Pétition"]))
+    for context, page in phones:
+        context.set_offline(False)
+        page.get_by_role("button", name="Synchroniser").click()
+        wait_until(page, f"async () => (await (await import('{OUTBOX}')).pendingCount()) === 0"
+                         f" && (await (await import('{OUTBOX}')).needingAttention()).length === 0")
+    db = live_server.store.db()
+    counts = {r["tool"]: r["count"] for r in db.query("select tool, count from outing_tallies where outing_id = ?", [planned])}
+    assert counts == {"petition": 5, "agora": 1}
+    for context, _ in phones:
+        context.close()
