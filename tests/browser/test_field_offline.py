@@ -10,9 +10,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from conftest import OUTBOX, wait_until
+
 pytestmark = pytest.mark.browser
 
-OUTBOX = "/static/js/outbox.js"
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +25,6 @@ def no_script_errors(page):
     assert not errors, errors
 
 
-def wait_until(page, script: str, arg=None, timeout: float = 20.0):
-    """Poll a JS function until it returns something truthy (wait_for_function would need eval, which CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {script}")
-        time.sleep(0.1)
 
 
 def outbox_items(page) -> list[dict]:

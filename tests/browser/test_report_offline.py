@@ -9,23 +9,14 @@ import io
 import time
 
 import pytest
+
+from conftest import OUTBOX, wait_until
 from PIL import Image
 
 pytestmark = pytest.mark.browser
 
-OUTBOX = "/static/js/outbox.js"
 
 
-def wait_until(page, script: str, arg=None, timeout: float = 20.0):
-    """Poll a JS function until it returns something truthy (wait_for_function needs eval, which CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {script}")
-        time.sleep(0.1)
 
 
 def outbox_items(page) -> list[dict]:
