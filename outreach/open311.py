@@ -6,7 +6,6 @@ API keys); the HTTP side is ``views/open311.py``. No contact detail is ever retu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import uuid
@@ -18,6 +17,7 @@ from sqlite_utils import Database
 from . import audit, refdata, reports
 from . import report_states as rs
 from .i18n import gettext as _
+from .security import hash_key
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -39,9 +39,6 @@ class Open311Error(Exception):
 # --- API keys -------------------------------------------------------------------------------
 
 
-def _key_hash(key: str) -> str:
-    # Keys are 256-bit random strings: a plain sha256 is enough (no dictionary to attack).
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def create_api_key(db: Database, name: str, user_id: int | None = None) -> str:
@@ -51,7 +48,7 @@ def create_api_key(db: Database, name: str, user_id: int | None = None) -> str:
         raise ValueError(_("the name of the key must have 1 to 100 characters"))
     key = "o311_" + secrets.token_urlsafe(32)
     key_id = db["api_keys"].insert(
-        {"name": name, "key_hash": _key_hash(key), "created_at": refdata.now_iso(), "active": 1}).last_pk
+        {"name": name, "key_hash": hash_key(key), "created_at": refdata.now_iso(), "active": 1}).last_pk
     audit.record(db, user_id, "api_key.create", "api_key", key_id, name=name)
     return key
 
@@ -72,7 +69,7 @@ def revoke_api_key(db: Database, key_id: int, user_id: int | None = None) -> boo
 def check_api_key(db: Database, key: object) -> dict | None:
     if not isinstance(key, str) or not (10 <= len(key) <= 200):
         return None
-    rows = list(db.query("select id, name from api_keys where key_hash = ? and active = 1", [_key_hash(key)]))
+    rows = list(db.query("select id, name from api_keys where key_hash = ? and active = 1", [hash_key(key)]))
     return rows[0] if rows else None
 
 

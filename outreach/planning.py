@@ -116,19 +116,3 @@ def planned(db: Database, today: date, limit: int = 200) -> list[dict]:
             [today.isoformat(), limit],
         )
     )
-
-
-def for_member(db: Database, user_id: int, today: date) -> list[dict]:
-    """A member's planned outings from today on (what bootstrap sends to the phone)."""
-    rows = list(
-        db.query(
-            "select o.id, o.zone, o.format, o.planned_date from outings o join outing_members m on m.outing_id = o.id "
-            "where m.user_id = ? and o.status = 'planned' and o.planned_date >= ? order by o.planned_date, o.id",
-            [user_id, today.isoformat()],
-        )
-    )
-    for r in rows:
-        r["members"] = [
-            m["user_id"] for m in db.query("select user_id from outing_members where outing_id = ? order by user_id", [r["id"]])
-        ]
-    return rows

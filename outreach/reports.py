@@ -8,7 +8,6 @@ keys) are what make retries harmless.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -20,7 +19,9 @@ from sqlite_utils import Database
 from . import refdata
 from . import report_states as rs
 from .i18n import gettext as _
+from .canonical import content_hash
 from .photos import is_sha256
+from .validation import is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
 
 TRACK_PURPOSE = "report-track"
 TRACK_MAX_AGE = 5 * 365 * 24 * 3600  # a tracking link is kept as long as the report matters
@@ -33,7 +34,6 @@ FIELD_ONLY = {"encounter_id"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,25}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class ReportError(ValueError):
@@ -46,10 +46,6 @@ class ReportError(ValueError):
 
 
 # --- validation -------------------------------------------------------------------------
-
-
-def is_uuid(value: object) -> bool:
-    return isinstance(value, str) and bool(_UUID.match(value.lower())) and len(value) == 36
 
 
 def clean_text(data: dict, key: str, errors: dict, *, low: int = 0, high: int, required: bool = False,
@@ -184,22 +180,6 @@ def check_report(db: Database, data: object, *, source: str = "resident") -> tup
     return clean, errors
 
 
-def canonical_hash(data: object) -> str:
-    """sha256 of the canonical JSON of an entry's data (the same bytes for the same content)."""
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
 def validate_entry(db: Database, entry: object, *, source: str = "resident") -> tuple[dict, dict]:
     """Check the envelope of one entry (id, kind, version, created_at) and its data."""
     if not isinstance(entry, dict):
@@ -312,7 +292,7 @@ def submit_report(db: Database, entry: object, *, source: str = "resident", devi
             return {"id": raw_id[:64] if raw_id else None, "status": "rejected", "errors": errors}
     entry_id = entry["id"].lower()
     version = entry["version"]
-    digest = canonical_hash(entry["data"])
+    digest = content_hash(entry["data"])
     received_at = received_at or refdata.now_iso()
     existing = db.execute("select version, hash, received_at from entry_versions where entry_id = ?"
                           " order by version desc limit 1", [entry_id]).fetchone()
@@ -531,13 +511,3 @@ def sign_up(db: Database, report_id: str, form: dict) -> bool:
         " values (?, ?, ?, ?, ?, ?)", [report_id, name, email, phone, version, now]).rowcount
     return bool(added)
 
-
-def purge_contacts(db: Database, days: int, *, now: datetime | None = None) -> dict[str, int]:
-    """Erase reporters' contacts and volunteers of reports closed more than ``days`` ago (retention rule)."""
-    cutoff = ((now or datetime.now(timezone.utc)) - timedelta(days=days)).isoformat(timespec="seconds")
-    marks = ",".join("?" * len(rs.CLOSED))
-    closed = f"select id from reports where status in ({marks}) and closed_at is not null and closed_at < ?"
-    params = [*sorted(rs.CLOSED), cutoff]
-    contacts = db.execute(f"delete from report_contacts where report_id in ({closed})", params).rowcount
-    volunteers = db.execute(f"delete from report_volunteers where report_id in ({closed})", params).rowcount
-    return {"report_contacts": contacts, "report_volunteers": volunteers}

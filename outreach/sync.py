@@ -7,19 +7,18 @@ entry never blocks the others and nothing is ever half-written.
 
 from __future__ import annotations
 
-import hashlib
 from hashlib import sha256
 import importlib.util
-import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 
 from sqlite_utils import Database
 
 from . import encounters, outings, refdata
+from .canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
 from .i18n import gettext as _
 from .validation import is_int, is_text, is_uuid, parse_time
 
@@ -97,20 +96,6 @@ class Context:
             return set()
         marks = ",".join("?" * len(ids))
         return {r["id"] for r in self.db.query(f"select id from users where active = 1 and id in ({marks})", ids)}
-
-
-def canonical(data) -> str:
-    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept as is."""
-    return _CANONICAL.encode(data)
-
-
-# Built once: json.dumps() with options builds an encoder per call, a third of its cost here.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def content_hash(data) -> str:
-    """sha256 (hex) of the canonical JSON of an entry's data."""
-    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
 def check_envelope(body) -> tuple[str | None, str | None, list]:
@@ -288,7 +273,7 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
 def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict):
     """The checked entry with its canonical text and hash, or 'rejected' when data has no canonical form."""
     try:
-        text = _CANONICAL.encode(data)
+        text = canonical(data)
     except ValueError:  # NaN or infinity cannot be canonical JSON
         return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
     try:

@@ -106,16 +106,6 @@ def authenticate(db: Database, email: str, password: str) -> dict | None:
     return user
 
 
-def set_password(db: Database, user_id: int, password: str) -> None:
-    """Change a password; ends every existing session of that account."""
-    if len(password) < MIN_PASSWORD:
-        raise UserError(_("The password must have at least %(n)s characters.") % {"n": MIN_PASSWORD})
-    db.execute(
-        "update users set password_hash = ?, session_epoch = session_epoch + 1 where id = ?",
-        [hash_password(password), user_id],
-    )
-
-
 def public(user: dict) -> dict:
     """What the client may see of an account."""
     return {"id": user["id"], "email": user["email"], "display_name": user["display_name"], "role": user["role"]}

@@ -13,7 +13,6 @@ PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,24}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 # Control characters other than tab and newlines have no place in a note typed on a phone.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_INT = 2**31 - 1
 
 
 def parse_time(value: object) -> datetime | None:

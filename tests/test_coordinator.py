@@ -112,12 +112,13 @@ def test_planning_an_outing_for_members(coordinator_client, make_user, store):
     r = coordinator_client.post("/coordinator/planning", data={
         "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])]})
     assert r.status_code == 200 and "Nadia" in r.text
-    from outreach import planning
+    from outreach import outings
 
-    mine = planning.for_member(store.db(), worker["id"], date.today())
-    assert [(p["zone"], p["planned_date"], p["members"]) for p in mine] == [("secteur-6", day, [worker["id"]])]
+    # What the worker's phone gets at its next bootstrap.
+    mine = outings.for_user(store.db(), worker["id"], date.today())
+    assert [(p["zone"], p["planned_date"], [m["id"] for m in p["members"]]) for p in mine] == [("secteur-6", day, [worker["id"]])]
     r = coordinator_client.post(f"/coordinator/planning/{mine[0]['id']}/cancel", data={"csrf_token": token})
-    assert r.status_code == 200 and planning.for_member(store.db(), worker["id"], date.today()) == []
+    assert r.status_code == 200 and outings.for_user(store.db(), worker["id"], date.today()) == []
 
 
 def test_devices_page_flags_silent_phones(coordinator_client, make_user, store):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from outreach import report_triage, reports
+from outreach import privacy, report_triage, reports
 from outreach.reports import ReportError
 
 NOW = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -391,10 +391,10 @@ def test_contacts_of_long_closed_reports_are_purged(fresh_db):
             report_triage.change_status(fresh_db, e["id"], "declined", None, reason="non")
         fresh_db.execute("update reports set closed_at = '2020-01-01T00:00:00+00:00' where id = ?", [old["id"]])
     with fresh_db.atomic():
-        counts = reports.purge_contacts(fresh_db, 90)
-    assert counts == {"report_contacts": 1, "report_volunteers": 0}
+        counts = privacy.purge(fresh_db, 365, 90)
+    assert (counts["report_contacts"], counts["volunteers"]) == (1, 0)
     assert {r["report_id"] for r in fresh_db["report_contacts"].rows} == {recent["id"], still_open["id"]}
     later = datetime.now(timezone.utc) + timedelta(days=91)
     with fresh_db.atomic():
-        assert reports.purge_contacts(fresh_db, 90, now=later)["report_contacts"] == 1
+        assert privacy.purge(fresh_db, 365, 90, now=later)["report_contacts"] == 1
     assert [r["report_id"] for r in fresh_db["report_contacts"].rows] == [still_open["id"]]
