@@ -13,6 +13,8 @@ from sqlite_utils import Database
 from . import audit
 from .refdata import now_iso
 
+MAX_ROWS = 500  # one page: the oldest first; marking them done brings the next ones
+
 
 def open_followups(db: Database, purpose: str | None = None, include_done: bool = False) -> list[dict]:
     """Unexpired contacts, oldest consent first, optionally for one purpose (a tool code)."""
@@ -28,8 +30,8 @@ def open_followups(db: Database, purpose: str | None = None, include_done: bool 
             "select c.id, c.channel, c.contact, c.name, c.purposes, c.consent_text_version, c.consented_at, "
             "c.expires_at, c.done_at, e.zone, e.occurred_at, u.display_name as worker, d.display_name as done_by_name "
             "from contacts c left join encounters e on e.id = c.encounter_id left join users u on u.id = c.user_id "
-            "left join users d on d.id = c.done_by where " + " and ".join(where) + " order by c.consented_at, c.id limit 500",
-            params,
+            "left join users d on d.id = c.done_by where " + " and ".join(where) + " order by c.consented_at, c.id limit ?",
+            [*params, MAX_ROWS],
         )
     )
     for r in rows:

@@ -162,3 +162,15 @@ def test_semicolon_export_through_the_page(coordinator_client, data):
     assert header.startswith("\ufeffid;occurred_at;zone")
     assert coordinator_client.get("/coordinator/exports/encounters.csv?sep=tab").status_code == 400
     assert "sep=semicolon" in coordinator_client.get("/coordinator/exports").text
+
+
+def test_a_long_followup_list_says_it_shows_the_oldest_first(coordinator_client, store, monkeypatch):
+    from outreach import followups
+
+    monkeypatch.setattr(followups, "MAX_ROWS", 3)
+    db = store.db()
+    for i in range(4):
+        add_contact(db, contact=f"person{i}@example.org", consented_at=f"2026-11-1{i}T10:00:00+00:00")
+    text = coordinator_client.get("/coordinator/followups").text
+    assert "Seuls les 3 plus anciens sont affichés" in text
+    assert "person0@example.org" in text and "person3@example.org" not in text

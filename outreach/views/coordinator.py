@@ -364,7 +364,7 @@ async def followup_list(request: Request):
         request,
         "coordinator/followups.html",
         _common(request, ref, purpose=purpose, error=error, rows=rows, counts=counts, show_done=show_done,
-                done=request.query_params.get("done")),
+                done=request.query_params.get("done"), max_rows=followups.MAX_ROWS),
         status_code=400 if error else 200,
     )
 
