@@ -22,7 +22,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from outreach import migrations, refdata, stats
+from outreach import migrations, refdata
+from outreach.coordinator import stats
 from outreach.db import connect
 
 ZONES = ["secteur-1", "secteur-2", "secteur-3", "secteur-4", "secteur-5", "secteur-6"]

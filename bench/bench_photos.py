@@ -17,7 +17,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from outreach import migrations, photos, refdata  # noqa: E402
+from outreach import migrations, refdata  # noqa: E402
+from outreach.worksites import photos
 from outreach.db import connect  # noqa: E402
 
 

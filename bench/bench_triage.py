@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from outreach import report_states as rs  # noqa: E402
-from outreach import open311, report_triage, reports, users  # noqa: E402
+from outreach.worksites import states as rs  # noqa: E402
+from outreach import users  # noqa: E402
+from outreach.worksites import open311, triage as report_triage, intake as reports
 from outreach.app import create_app  # noqa: E402
 from outreach.settings import Settings  # noqa: E402
 

@@ -273,14 +273,14 @@ def reference(db: Database) -> dict:
 
 def api_keys(db: Database) -> list[dict]:
     """Every key (never the key itself: only its hash is stored), active first."""
-    from . import open311
+    from .worksites import open311
 
     return sorted(open311.list_api_keys(db), key=lambda k: (-k["active"], -k["id"]))
 
 
 def create_api_key(db: Database, by: int, name: str) -> str:
     """A new key for another civic app, shown once."""
-    from . import open311
+    from .worksites import open311
 
     try:
         return open311.create_api_key(db, name, user_id=by)
@@ -289,7 +289,7 @@ def create_api_key(db: Database, by: int, name: str) -> str:
 
 
 def revoke_api_key(db: Database, by: int, key_id: int) -> None:
-    from . import open311
+    from .worksites import open311
 
     if not open311.revoke_api_key(db, key_id, user_id=by):
         raise AdminError(_("Unknown or already revoked key."))

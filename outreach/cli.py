@@ -101,7 +101,7 @@ def cmd_backup(args, settings: Settings) -> int:
 
 
 def cmd_export(args, settings: Settings) -> int:
-    from . import exports, queries
+    from .coordinator import exports, lists as queries
 
     params = {k: v for k, v in (("start", args.start), ("end", args.end), ("zone", args.zone)) if v}
     store = _store(settings)
@@ -145,7 +145,7 @@ def cmd_purge(args, settings: Settings) -> int:
 
 
 def cmd_create_api_key(args, settings: Settings) -> int:
-    from . import open311
+    from .worksites import open311
 
     store = _store(settings)
     try:

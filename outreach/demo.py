@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import stats, users
+from . import users
+from .coordinator import stats
 from .refdata import now_iso
 
 DEMO_ACCOUNTS = (
@@ -96,7 +97,7 @@ DEMO_REPORTS = (
 
 def _seed_reports(db: Database, coordinator: int) -> None:
     """A few worksite reports in different states, so triage, tracking and /worksites show something."""
-    from . import report_triage, reports
+    from .worksites import triage as report_triage, intake as reports
 
     when = (datetime.now(timezone.utc) + timedelta(days=10)).date().isoformat()
     for i, (title, text, category, (lat, lon), address, helps, path) in enumerate(DEMO_REPORTS):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from . import __version__, encounters, outings, sync
+from . import __version__
+from .field import encounters, outings, sync
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 UUID = {"type": "string", "format": "uuid"}

@@ -6,7 +6,7 @@ import itertools
 import json
 import uuid
 
-from outreach import stats
+from outreach.coordinator import stats
 
 _n = itertools.count(1)
 

@@ -174,7 +174,7 @@ def test_domain_links_carry_their_purpose_and_expire(fresh_db):
 
 
 def test_open311_api_keys_made_once_and_revoked(admin_client, store):
-    from outreach import open311
+    from outreach.worksites import open311
 
     token = csrf(admin_client)
     r = admin_client.post("/admin/api-keys", data={"csrf_token": token, "name": "Appli Quartiers"})

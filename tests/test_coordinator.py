@@ -112,7 +112,7 @@ def test_planning_an_outing_for_members(coordinator_client, make_user, store):
     r = coordinator_client.post("/coordinator/planning", data={
         "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])]})
     assert r.status_code == 200 and "Nadia" in r.text
-    from outreach import outings
+    from outreach.field import outings
 
     # What the worker's phone gets at its next bootstrap.
     mine = outings.for_user(store.db(), worker["id"], date.today())
@@ -165,7 +165,7 @@ def test_semicolon_export_through_the_page(coordinator_client, data):
 
 
 def test_a_long_followup_list_says_it_shows_the_oldest_first(coordinator_client, store, monkeypatch):
-    from outreach import followups
+    from outreach.coordinator import followups
 
     monkeypatch.setattr(followups, "MAX_ROWS", 3)
     db = store.db()

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from outreach import exports
-from outreach.queries import Filters
+from outreach.coordinator import exports
+from outreach.coordinator.lists import Filters
 from tests.coord_factories import add_contact, add_encounter, add_outing, add_report
 
 

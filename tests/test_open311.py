@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from outreach import open311, report_triage
+from outreach.worksites import open311, triage as report_triage
 from outreach.settings import REPO_ROOT
 from tests.test_report_api import envelope, post, report_data
 
@@ -135,7 +135,7 @@ def test_key_is_stored_hashed_and_cli_makes_one(tmp_path):
 
 
 def test_a_revoked_key_no_longer_posts(client, store, api_key):
-    from outreach import open311 as o
+    from outreach.worksites import open311 as o
 
     keys = o.list_api_keys(store.db())
     assert [k["name"] for k in keys] == ["Appli Quartiers"] and "key_hash" not in keys[0]

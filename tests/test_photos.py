@@ -8,8 +8,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from outreach import photos
-from outreach.photos import PhotoError
+from outreach.worksites import photos
+from outreach.worksites.photos import PhotoError
 
 
 def jpeg_with_gps(size=(800, 600)) -> bytes:

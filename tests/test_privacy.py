@@ -3,8 +3,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from outreach import exports, privacy
-from outreach.queries import Filters
+from outreach import privacy
+from outreach.coordinator import exports
+from outreach.coordinator.lists import Filters
 from tests.coord_factories import add_contact, add_encounter, add_report
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from PIL import Image
 
-from outreach import report_triage, reports
+from outreach.worksites import triage as report_triage, intake as reports
 from tests.conftest import make_settings
 from tests.test_photos import jpeg_with_gps, png_bomb
 

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from outreach import report_states as rs
-from outreach.report_states import TransitionError
+from outreach.worksites import states as rs
+from outreach.worksites.states import TransitionError
 
 TODAY = date(2026, 11, 30)
 

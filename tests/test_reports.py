@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from outreach import privacy, report_triage, reports
-from outreach.reports import ReportError
+from outreach import privacy
+from outreach.worksites import triage as report_triage, intake as reports
+from outreach.worksites.intake import ReportError
 
 NOW = datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -1,6 +1,6 @@
 from datetime import date
 
-from outreach import stats
+from outreach.coordinator import stats
 from tests.coord_factories import add_encounter, add_outing, add_report
 
 NOV = stats.Period(date(2026, 11, 1), date(2026, 11, 30))

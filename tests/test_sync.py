@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from outreach import sync
+from outreach.field import sync
 from outreach.db import Store
 
 NOW = datetime.now(timezone.utc)

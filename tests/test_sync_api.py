@@ -200,7 +200,7 @@ def test_real_answers_match_the_openapi_schemas(field_client):
     error = field_client.post(SYNC, content=b"{", headers={"Content-Type": "application/json"}).json()
     _check({"$ref": "#/components/schemas/Error"}, error, doc)
     # Every documented encounter field is one the server accepts, and the other way round.
-    from outreach import encounters, outings
+    from outreach.field import encounters, outings
 
     assert set(doc["components"]["schemas"]["EncounterData"]["properties"]) == encounters.FIELDS
     assert set(doc["components"]["schemas"]["OutingData"]["properties"]) == outings.FIELDS

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from outreach import encounters, stats, sync
+from outreach.field import encounters, sync
+from outreach.coordinator import stats
 from tests.test_sync import BAD_ENCOUNTER, encounter, iso, make_user
 
 VALUES = [None, True, False, 0, 1, -1, 2.5, 201, 1e300, "", " ", "x", "secteur-1", "street", "brief", "curious",

@@ -4,7 +4,7 @@ import re
 import uuid
 from datetime import date, timedelta
 
-from outreach import reports
+from outreach.worksites import intake as reports
 from tests.test_report_api import envelope, post, report_data
 
 

@@ -6,7 +6,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .. import __version__, openapi, sync
+from .. import __version__, openapi
+from ..field import sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db
 from .reports_api import tracking_url

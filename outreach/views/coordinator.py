@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, StreamingResponse
 from xstatic.pkg import leaflet
 
-from .. import charts, exports, followups, labels, planning, queries, refdata, stats
+from .. import labels, refdata
+from ..coordinator import charts, exports, followups, planning, lists as queries, stats
 from ..db import connect
 from ..i18n import get_locale
 from ..i18n import gettext as _
-from ..queries import FilterError, Filters
+from ..coordinator.lists import FilterError, Filters
 from ..web import current_user, read_form, render, run_db, write_db
 
 # Leaflet for the map comes from the xstatic-leaflet package, served by the app (no CDN).

@@ -12,7 +12,8 @@ from functools import lru_cache
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import __version__, encounters, outings, refdata, sync
+from .. import __version__, refdata
+from ..field import encounters, outings, sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT

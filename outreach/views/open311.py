@@ -7,7 +7,7 @@ import functools
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import open311
+from ..worksites import open311
 from ..i18n import gettext as _
 from ..web import ApiError, client_ip, run_db, write_db
 

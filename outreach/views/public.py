@@ -9,8 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse
 
-from .. import photos, refdata, reports
-from .. import report_states as rs
+from .. import refdata
+from ..worksites import photos, intake as reports
+from ..worksites import states as rs
 from ..i18n import gettext as _
 from ..web import check_csrf, client_ip, current_user, read_form, render, run_db, write_db
 from .reports_api import tracking_url

@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .. import photos, refdata, reports
+from .. import refdata
+from ..worksites import photos, intake as reports
 from ..i18n import gettext as _
 from ..web import ApiError, client_ip, current_user, read_json, run_db, write_db
 

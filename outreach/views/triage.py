@@ -8,8 +8,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import refdata, report_triage, reports
-from .. import report_states as rs
+from .. import refdata
+from ..worksites import triage as report_triage, intake as reports
+from ..worksites import states as rs
 from ..i18n import gettext as _
 from ..web import current_user, read_form, render, run_db, write_db
 

@@ -239,7 +239,7 @@ def test_new_service_worker_version_keeps_the_outbox(page, browser_context, live
     log_encounter(page, ["Votation"])
     before = outbox_items(page)
     # The server is down for maintenance while the new release rolls out: entries keep waiting.
-    from outreach import sync
+    from outreach.field import sync
     from outreach.web import ApiError
 
     real_write = sync.write_batch
@@ -410,7 +410,7 @@ def test_full_storage_is_reported_at_save_time(page, live_server, login):
 
 
 def test_two_tabs_sync_one_at_a_time(page, browser_context, live_server, login, monkeypatch):
-    from outreach import sync
+    from outreach.field import sync
 
     open_app(page, live_server, login)
     other = browser_context.new_page()

@@ -170,7 +170,7 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
     import uuid
     from datetime import datetime, timezone
 
-    from outreach import reports
+    from outreach.worksites import intake as reports
 
     data = {"title": title, "category": "street_furniture", "location": {"lat": 45.18877, "lon": 5.72453, "accuracy_m": 5},
             "address": "Square Lionel-Terray", "photos": [], "wants_to_help": False, "reporter": None}
@@ -196,7 +196,7 @@ def test_me_too_on_a_nearby_report_instead_of_a_duplicate(browser_context, page,
 
 
 def test_resident_answers_a_request_for_information(page, live_server, assert_no_serious_axe_violations):
-    from outreach import report_triage, reports
+    from outreach.worksites import triage as report_triage, intake as reports
 
     rid = _submit(live_server)
     with live_server.store.write() as db:

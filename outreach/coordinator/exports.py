@@ -16,8 +16,8 @@ from typing import Callable, Iterable, Iterator
 
 from sqlite_utils import Database
 
-from . import audit
-from .queries import Filters, encounter_where, outing_where
+from .. import audit
+from .lists import Filters, encounter_where, outing_where
 
 KINDS = ("encounters", "outings", "reports")
 FORMATS = ("csv", "geojson")

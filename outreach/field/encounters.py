@@ -9,9 +9,9 @@ from operator import itemgetter
 
 from sqlite_utils import Database
 
-from . import stats
-from .i18n import gettext as _
-from .validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
+from ..coordinator import stats
+from ..i18n import gettext as _
+from ..validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
 
 PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
 OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")

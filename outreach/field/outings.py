@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from .i18n import gettext as _
-from .validation import Check, is_int, iso_utc
+from ..i18n import gettext as _
+from ..validation import Check, is_int, iso_utc
 
 FORMATS = ("market", "building_foot", "walkabout", "stand", "door_to_door", "event")
 FIELDS = {"zone", "format", "started_at", "ended_at", "members", "tallies", "debrief"}

@@ -21,8 +21,8 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlite_utils import Database
 
-from .i18n import gettext as _
-from .refdata import now_iso
+from ..i18n import gettext as _
+from ..refdata import now_iso
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -199,7 +199,7 @@ def file_for(db: Database, uploads_dir: Path, sha256: str, *, thumb: bool = Fals
 
 def is_public(db: Database, sha256: str) -> bool:
     """A photo anyone may see: attached to a worksite a coordinator has accepted onward."""
-    from .report_states import ACCEPTED_ONWARD
+    from .states import ACCEPTED_ONWARD
 
     marks = ",".join("?" * len(ACCEPTED_ONWARD))
     return bool(db.execute(

@@ -10,8 +10,8 @@ import json
 
 from sqlite_utils import Database
 
-from . import audit
-from .refdata import now_iso
+from .. import audit
+from ..refdata import now_iso
 
 MAX_ROWS = 500  # one page: the oldest first; marking them done brings the next ones
 

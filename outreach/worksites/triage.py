@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from . import audit, refdata
-from . import report_states as rs
-from .i18n import gettext as _
-from .report_states import TransitionError
-from .reports import ReportError, clean_text, is_uuid, parse_time, photo_states, record_event
+from .. import audit, refdata
+from . import states as rs
+from ..i18n import gettext as _
+from .states import TransitionError
+from .intake import ReportError, clean_text, is_uuid, parse_time, photo_states, record_event
 
 TRIAGE_PAGE = 50
 

@@ -8,7 +8,6 @@ entry never blocks the others and nothing is ever half-written.
 from __future__ import annotations
 
 from hashlib import sha256
-import importlib.util
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -17,10 +16,12 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from . import encounters, outings, refdata
-from .canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
-from .i18n import gettext as _
-from .validation import is_int, is_text, is_uuid, parse_time
+from .. import refdata
+from . import encounters, outings
+from ..worksites import intake as _reports
+from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
+from ..i18n import gettext as _
+from ..validation import is_int, is_text, is_uuid, parse_time
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
@@ -42,15 +43,9 @@ KINDS: dict[str, Kind] = {
     "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
     "outing": Kind(outings.validate, outings.store, outings.may_update),
 }
-# Reports filed by a worker with a resident: issue 4's module, wired as soon as it exists.
-if importlib.util.find_spec(f"{__package__}.reports") is not None:
-    from . import reports as _reports
-
-    KINDS["report"] = Kind(
-        _reports.validate_report,
-        _reports.store_report,
-        getattr(_reports, "may_update_report", encounters.may_update),
-    )
+# Reports filed by a worker with a resident.
+KINDS["report"] = Kind(_reports.validate_report, _reports.store_report,
+                       getattr(_reports, "may_update_report", encounters.may_update))
 
 
 class RequestError(ValueError):

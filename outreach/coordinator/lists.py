@@ -14,7 +14,7 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
-from .i18n import gettext as _
+from ..i18n import gettext as _
 
 PAGE_SIZE = 50
 PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import audit, refdata, reports
-from . import report_states as rs
-from .i18n import gettext as _
-from .security import hash_key
+from .. import audit, refdata
+from . import intake as reports
+from . import states as rs
+from ..i18n import gettext as _
+from ..security import hash_key
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}

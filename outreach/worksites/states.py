@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .i18n import gettext as _, lazy_gettext
+from ..i18n import gettext as _, lazy_gettext
 
 SUBMITTED = "submitted"
 UNDER_REVIEW = "under_review"

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import refdata
-from . import report_states as rs
-from .i18n import gettext as _
-from .canonical import content_hash
+from .. import refdata
+from . import states as rs
+from ..i18n import gettext as _
+from ..canonical import content_hash
 from .photos import is_sha256
-from .validation import is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
+from ..validation import is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
 
 TRACK_PURPOSE = "report-track"
 TRACK_MAX_AGE = 5 * 365 * 24 * 3600  # a tracking link is kept as long as the report matters

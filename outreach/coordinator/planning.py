@@ -12,11 +12,11 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
-from .i18n import gettext as _
+from ..i18n import gettext as _
 
-from . import audit
-from .queries import FORMATS, parse_day
-from .refdata import codes, now_iso
+from .. import audit
+from .lists import FORMATS, parse_day
+from ..refdata import codes, now_iso
 
 
 class PlanError(ValueError):
