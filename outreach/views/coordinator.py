@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, StreamingResponse
 from xstatic.pkg import leaflet
 
-from .. import labels, refdata
+from .. import refdata, vocab
 from ..coordinator import charts, exports, followups, planning, lists as queries, stats
 from ..db import connect
 from ..i18n import get_locale
@@ -52,14 +52,14 @@ def _common(request: Request, ref: dict, **extra) -> dict:
     return {
         "ref": ref,
         "L": {
-            "outcomes": labels.plain(labels.OUTCOMES),
-            "interests": labels.plain(labels.INTERESTS),
-            "place_types": labels.plain(labels.PLACE_TYPES),
-            "formats": labels.plain(labels.FORMATS),
-            "outing_statuses": labels.plain(labels.OUTING_STATUSES),
-            "report_states": labels.plain(labels.REPORT_STATES),
-            "roles": labels.plain(labels.ROLES),
-            "channels": labels.plain(labels.CHANNELS),
+            "outcomes": vocab.OUTCOMES.plain(),
+            "interests": vocab.INTERESTS.plain(),
+            "place_types": vocab.PLACE_TYPES.plain(),
+            "formats": vocab.OUTING_FORMATS.plain(),
+            "outing_statuses": vocab.OUTING_STATUSES.plain(),
+            "report_states": vocab.REPORT_STATES.plain(),
+            "roles": vocab.ROLES.plain(),
+            "channels": vocab.CHANNELS.plain(),
         },
         **extra,
     }
@@ -98,10 +98,10 @@ def _dashboard_data(db, locale: str, params) -> dict:
         "o": o,
         "period": period,
         "tools_chart": charts.bars({t: v["presented"] for t, v in o["tools"].items()}, ref["tools"], order=ref["tools"]),
-        "outcome_chart": charts.bars(o["outcome"], labels.plain(labels.OUTCOMES), order=labels.OUTCOMES),
-        "interest_chart": charts.bars(o["interest"], labels.plain(labels.INTERESTS), order=labels.INTERESTS),
-        "place_chart": charts.bars(o["place_type"], labels.plain(labels.PLACE_TYPES), order=labels.PLACE_TYPES),
-        "report_chart": charts.bars(o["reports"], labels.plain(labels.REPORT_STATES), order=labels.REPORT_STATES),
+        "outcome_chart": charts.bars(o["outcome"], vocab.OUTCOMES.plain(), order=vocab.OUTCOMES),
+        "interest_chart": charts.bars(o["interest"], vocab.INTERESTS.plain(), order=vocab.INTERESTS),
+        "place_chart": charts.bars(o["place_type"], vocab.PLACE_TYPES.plain(), order=vocab.PLACE_TYPES),
+        "report_chart": charts.bars(o["reports"], vocab.REPORT_STATES.plain(), order=vocab.REPORT_STATES),
         "zone_tool": charts.heat(o["zone_tool"], zones_shown, ref["tools"], dict(ref["zones"], **{"": _("No zone")}), ref["tools"]),
         "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")})),
         "upcoming": stats.upcoming_outings(db, today(), period.zone),
@@ -219,7 +219,7 @@ async def map_data(request: Request):
     data = await run_db(request, _map_data, get_locale(), request.query_params)
     if data["errors"]:
         return JSONResponse({"error": _("Some filters are not valid."), "detail": data["errors"]}, 400)
-    states = labels.plain(labels.REPORT_STATES)
+    states = vocab.REPORT_STATES.plain()
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
          "properties": {"kind": "encounters", "count": p["n"], "people": p["people"]}}
@@ -309,12 +309,12 @@ async def exports_page(request: Request):
                   status_code=400 if errors else 200)
 
 
-def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str):
+def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str, locale: str):
     # Its own connection: a streamed body is produced across several worker threads after
     # the request's own thread has moved on to other requests.
     db = connect(path)
     try:
-        for chunk in exports.chunks(db, kind, fmt, f, delimiter):
+        for chunk in exports.chunks(db, kind, fmt, f, delimiter, locale):
             yield chunk.encode("utf-8")
     finally:
         db.close()
@@ -341,7 +341,7 @@ async def export_download(request: Request):
     await write_db(request, exports.record, user["id"], kind, fmt, f, "web", **extra)
     name = exports.filename(kind, fmt, today().isoformat())
     return StreamingResponse(
-        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep]),
+        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep], get_locale()),
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
