@@ -128,6 +128,15 @@ def test_exports_carry_the_vocabulary_labels_beside_the_codes(fresh_db):
             assert exports.LABELLED[kind][column].label(row[column], "en") in english
 
 
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_the_export_download_labels_codes_in_the_coordinators_language(reported, coordinator_client, locale):
+    r = coordinator_client.get("/coordinator/exports/encounters.csv", headers={"Accept-Language": locale})
+    assert r.status_code == 200
+    row = next(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"), newline="")))
+    assert row["place_type"] == "transport"
+    assert row["place_type_label"] == vocab.PLACE_TYPES.label("transport", locale)
+
+
 def test_bootstrap_sends_choices_labels_and_limits_from_the_vocabulary(field_client):
     body = field_client.get("/api/v1/bootstrap", headers={"Accept-Language": "fr"}).json()
     for name in ("place_type", "outcome", "interest", "age_band", "channel", "format"):
