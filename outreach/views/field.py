@@ -94,6 +94,19 @@ def js_messages() -> dict[str, str]:
     return {msgid: _(msgid) for msgid in js_msgids()}
 
 
+def _path(request: Request, name: str, **params) -> str:
+    return str(request.url_for(name, **params).path)
+
+
+def outbox_endpoints(request: Request) -> dict[str, str]:
+    """Where the outbox sends (static/js/outbox.js `configure`): the pages and the service worker pass these in."""
+    return {
+        "sync": _path(request, "api_sync"),
+        # "{sha256}" stands for each photo's hash (the outbox fills it in).
+        "attachment": _path(request, "api_attachment", sha256="{sha256}"),
+    }
+
+
 async def field_app(request: Request):
     """The field app shell: the same for everyone, so the service worker can keep it."""
     return await _render_app(request, saved=request.query_params.get("saved") == "1")
@@ -109,13 +122,13 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         "interest": dict(interest_labels()),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
-        "urls": {
-            "bootstrap": url_or_none(request, "api_bootstrap"),
-            "sync": url_or_none(request, "api_sync"),
-            "session": url_or_none(request, "api_sign_in"),
-            "sw": url_or_none(request, "service_worker"),
-            "report": url_or_none(request, "report_form"),
-        },
+    }
+    urls = {
+        **outbox_endpoints(request),
+        "bootstrap": _path(request, "api_bootstrap"),
+        "session": _path(request, "api_sign_in"),
+        "sw": _path(request, "service_worker"),
+        "report": _path(request, "report_form"),
     }
     return render(
         request,
@@ -130,6 +143,7 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "channels": channel_labels(),
             "languages": language_labels(),
             "labels": labels,
+            "urls": urls,
             "js_messages": js_messages(),
             "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once
             "saved": saved,
@@ -229,6 +243,7 @@ def service_worker_source(request: Request) -> str:
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
+        .replace("__ENDPOINTS__", json.dumps(outbox_endpoints(request)))
         .replace('"__STATIC__"', json.dumps(static_base + "/"))
     )
 
