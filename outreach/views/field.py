@@ -17,7 +17,7 @@ from ..field import encounters, outings, sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
-from ..web import current_user, read_form, render, run_db, url_or_none, write_db
+from ..web import current_user, read_form, render, run_db, write_db
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
@@ -94,16 +94,12 @@ def js_messages() -> dict[str, str]:
     return {msgid: _(msgid) for msgid in js_msgids()}
 
 
-def _path(request: Request, name: str, **params) -> str:
-    return str(request.url_for(name, **params).path)
-
-
 def outbox_endpoints(request: Request) -> dict[str, str]:
     """Where the outbox sends (static/js/outbox.js `configure`): the pages and the service worker pass these in."""
     return {
-        "sync": _path(request, "api_sync"),
+        "sync": request.url_for("api_sync").path,
         # "{sha256}" stands for each photo's hash (the outbox fills it in).
-        "attachment": _path(request, "api_attachment", sha256="{sha256}"),
+        "attachment": request.url_for("api_attachment", sha256="{sha256}").path,
     }
 
 
@@ -125,10 +121,10 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
     }
     urls = {
         **outbox_endpoints(request),
-        "bootstrap": _path(request, "api_bootstrap"),
-        "session": _path(request, "api_sign_in"),
-        "sw": _path(request, "service_worker"),
-        "report": _path(request, "report_form"),
+        "bootstrap": request.url_for("api_bootstrap").path,
+        "session": request.url_for("api_sign_in").path,
+        "sw": request.url_for("service_worker").path,
+        "report": request.url_for("report_form").path,
     }
     return render(
         request,
@@ -209,8 +205,8 @@ async def encounter_form(request: Request):
 
 
 def precache_pages(request: Request) -> list[str]:
-    """The app-shell pages this build has (built from the route table, so a missing page is skipped)."""
-    return [path for name in PRECACHED_PAGES if (path := url_or_none(request, name))]
+    """The app-shell pages, from the route table."""
+    return [request.url_for(name).path for name in PRECACHED_PAGES]
 
 
 @lru_cache(maxsize=4)
