@@ -61,6 +61,7 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
         locale=locale,
         app_version=__version__,
         settings=settings,
+        in_words=i18n.in_words,  # {{ in_words(iso) }}: a moment in words, local time, the page's language
         limits=vocab.LIMITS,  # {{ limits.note.max }}: bounds of fields come from the vocabulary
     )
     return templates

@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from .. import refdata, vocab
+from .. import __version__, refdata, vocab
 from . import encounters, outings
 from ..worksites import intake as _reports
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
@@ -397,4 +397,13 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
         "choices": phone["choices"],
         "labels": phone["labels"],
         "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
+        "app_version": __version__,
     }
+
+
+def bootstrap_version(data: dict) -> str:
+    """Bootstrap's version, its strong ETag: a hash of what it holds (the same content, the same tag).
+
+    Every sync answer carries it too, so a phone refetches bootstrap only when it changed.
+    """
+    return '"' + content_hash(data)[:32] + '"'

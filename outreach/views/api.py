@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from .. import __version__, openapi
+from .. import openapi
 from ..field import sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db
@@ -39,6 +39,10 @@ async def sync_entries(request: Request):
             return sync.write_batch(db, batch)
 
     answer = await run_in_threadpool(check_and_store)
+    # Sync is two-way: the answer says which bootstrap is current, so the phone refetches it
+    # (a coordinator's new or cancelled outing) only when it changed.
+    answer["bootstrap_version"] = sync.bootstrap_version(
+        await run_db(request, sync.bootstrap, user, request.scope.get("outreach.locale", "fr")))
     # A report filed with a resident: the worker hands the resident its private tracking link.
     for entry, result in zip(entries, answer["results"]):
         if isinstance(entry, dict) and entry.get("kind") == "report" and result["status"] in STORED:
@@ -51,9 +55,14 @@ async def bootstrap(request: Request):
     user = current_user(request)
     locale = request.scope.get("outreach.locale", "fr")
     data = await run_db(request, sync.bootstrap, user, locale)
+    etag = sync.bootstrap_version(data)
+    # no-store: the phone keeps its copy (and its tag) in IndexedDB, which sign-out clears; a copy
+    # in the browser's HTTP cache would outlive it on a shared phone.
+    headers = {"ETag": etag, "Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
     data["server_time"] = sync.Context(None, user).received_at
-    data["app_version"] = __version__
-    return JSONResponse(data, headers={"Cache-Control": "no-store"})
+    return JSONResponse(data, headers=headers)
 
 
 async def openapi_json(request: Request):

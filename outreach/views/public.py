@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 import uuid
 
 from starlette.exceptions import HTTPException
@@ -182,12 +183,16 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "can_add_info": view["status"] == rs.NEEDS_INFO,
         "errors": errors or {},
         "text": text,
+        "rendered_at": datetime.now(timezone.utc),
         "tracking_url": str(request.url.replace(query="")),
         # A duplicate's reporter follows the original from now on (its public page only).
         "original_url": request.url_for("track", token=reports.tracking_token(request.app.state.signer,
                                                                               view["duplicate_of"])).path
         if view["status"] == rs.DUPLICATE and view["duplicate_of"] else None,
-    }, status_code=status_code, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+    }, status_code=status_code, headers={
+        # The resident's phone may keep this page (its service worker keeps the last one opened,
+        # to read offline), but every view asks the server first; no shared cache ever holds it.
+        "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"})
 
 
 async def track_info(request: Request):
