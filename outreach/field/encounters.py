@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from ..coordinator import stats
 from ..i18n import gettext as _
-from ..validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
+from ..validation import CONTROL_RE, LANGUAGE_RE, Check, Valid, is_email, is_int, is_number, is_phone, is_uuid, iso_utc, parse_time
 
 PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
 OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
@@ -167,9 +167,9 @@ def _follow_up(ctx, c: Check) -> None:
     contact = sub.text("contact", 200, min_len=3, required=True)
     sub.text("name", 100)
     sub.codes("purposes", ctx.codes("tools"))
-    if contact and channel == "email" and not EMAIL_RE.match(contact):
+    if contact and channel == "email" and not is_email(contact):
         sub.fail("contact", _("must be an email address"))
-    elif contact and channel in ("phone", "sms") and not PHONE_RE.match(contact):
+    elif contact and channel in ("phone", "sms") and not is_phone(contact):
         sub.fail("contact", _("must be a phone number"))
     c.errors.update(sub.errors)
     c.clean["follow_up"] = sub.clean
