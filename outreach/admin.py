@@ -16,11 +16,11 @@ from sqlite_utils import Database
 
 from .i18n import gettext as _
 
-from . import audit
+from . import audit, vocab
 from .refdata import now_iso
 from .validation import is_email
 
-ROLES = ("field", "coordinator", "admin")
+ROLES = vocab.ROLES.codes
 INVITE = "invitation"
 RESET = "password_reset"
 REF_TABLES = ("zones", "tools", "categories")

@@ -17,18 +17,18 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from .. import geo, refdata
+from .. import geo, refdata, vocab
 from . import states as rs
 from ..i18n import gettext as _
 from .photos import is_sha256
 from ..validation import EMAIL_MAX, PHONE_MAX, Check, Refused, is_email, is_phone
 
-MAX_PHOTOS = 5
+LIMITS = vocab.LIMITS
+MAX_PHOTOS = LIMITS["photos"].max
 MAX_ENTRIES_ANONYMOUS = 20  # a phone that queued many offline; the rate limit is the real guard
 # created_at of a report: its phone's clock may be a day ahead; a phone may hold one for a year.
 CREATED_AHEAD = timedelta(hours=24)
 CREATED_BACK = timedelta(days=366)
-MESSAGE_MAX = 4000  # a reply, a note, a resident's answer
 FIELDS = {"title", "description", "category", "location", "address", "where_detail", "photos",
           "wants_to_help", "reporter", "zone"}
 FIELD_ONLY = {"encounter_id"}  # a worker links the report to the encounter it came from
@@ -56,9 +56,9 @@ def validate_report(ctx, data: dict) -> Check:
     c = Check(data)
     from_field = ctx.user is not None
     c.only(FIELDS | FIELD_ONLY if from_field else FIELDS)
-    c.text("title", 120, min_len=3, required=True, lines="one")
-    for name, limit, lines in (("description", 4000, "many"), ("address", 300, "one"), ("where_detail", 300, "one")):
-        c.text(name, limit, nullable=True, lines=lines)
+    c.text("title", LIMITS["title"].max, min_len=LIMITS["title"].min, required=True, lines="one")
+    for name, lines in (("description", "many"), ("address", "one"), ("where_detail", "one")):
+        c.text(name, LIMITS[name].max, nullable=True, lines=lines)
         if c.clean.get(name, "") is None:
             c.clean[name] = ""
     category = data.get("category")
@@ -109,7 +109,7 @@ def _reporter(ctx, c: Check) -> None:
     if sub.errors:
         c.errors.update(sub.errors)
         return
-    name = sub.text("name", 100, nullable=True, lines="one") or ""
+    name = sub.text("name", LIMITS["name"].max, nullable=True, lines="one") or ""
     email = (sub.text("email", EMAIL_MAX, nullable=True, lines="one") or "").lower()
     phone = sub.text("phone", PHONE_MAX, nullable=True, lines="one") or ""
     if email and not is_email(email):
@@ -127,9 +127,9 @@ def _reporter(ctx, c: Check) -> None:
 
 
 def message_text(text: object) -> str:
-    """A reply, an internal note or a resident's answer: plain text, 1 to MESSAGE_MAX characters."""
+    """A reply, an internal note or a resident's answer: plain text, 1 to LIMITS["reply"] characters."""
     c = Check({"text": text}, prefix="")
-    clean = c.text("text", MESSAGE_MAX, required=True, lines="many")
+    clean = c.text("text", LIMITS["reply"].max, required=True, lines="many")
     if not c.errors and not clean:
         c.fail("text", _("is required"))
     if c.errors:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .. import geo, refdata
+from .. import geo, refdata, vocab
 from . import states as rs
 from ..i18n import gettext as _
 from .intake import ReportError, message_text, record_event
@@ -134,7 +134,7 @@ def public_worksites(db: Database, *, limit: int = 200) -> list[dict]:
 def sign_up(db: Database, report_id: str, form: dict) -> bool:
     """A resident signs up to take part in a public worksite; True if new (same contact twice is once)."""
     c = Check(form, prefix="")
-    name = c.text("name", 100, nullable=True, lines="one")
+    name = c.text("name", vocab.LIMITS["name"].max, nullable=True, lines="one")
     if not name and "name" not in c.errors:
         c.fail("name", _("is required"))
     email = (c.text("email", EMAIL_MAX, nullable=True, lines="one") or "").lower()
