@@ -45,6 +45,15 @@ def js_messages() -> dict[str, str]:
     return {msgid: _(msgid) for msgid in js_msgids()}
 
 
+def outbox_endpoints(request: Request) -> dict[str, str]:
+    """Where the outbox sends (static/js/outbox.js `configure`): the pages and the service worker pass these in."""
+    return {
+        "sync": request.url_for("api_sync").path,
+        # "{sha256}" stands for each photo's hash (the outbox fills it in).
+        "attachment": request.url_for("api_attachment", sha256="{sha256}").path,
+    }
+
+
 async def field_app(request: Request):
     """The field app shell: the same for everyone, so the service worker can keep it."""
     return await _render_app(request, saved=request.query_params.get("saved") == "1")
@@ -60,13 +69,13 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         "interest": vocab.INTERESTS.plain(),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
-        "urls": {
-            "bootstrap": request.url_for("api_bootstrap").path,
-            "sync": request.url_for("api_sync").path,
-            "session": request.url_for("api_sign_in").path,
-            "sw": request.url_for("service_worker").path,
-            "report": request.url_for("report_form").path,
-        },
+    }
+    urls = {
+        **outbox_endpoints(request),
+        "bootstrap": request.url_for("api_bootstrap").path,
+        "session": request.url_for("api_sign_in").path,
+        "sw": request.url_for("service_worker").path,
+        "report": request.url_for("report_form").path,
     }
     return render(
         request,
@@ -81,6 +90,7 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "channels": vocab.CHANNELS.pairs(),
             "languages": vocab.LANGUAGES.pairs(),
             "labels": labels,
+            "urls": urls,
             "js_messages": js_messages(),
             "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once
             "saved": saved,
@@ -178,6 +188,7 @@ def service_worker_source(request: Request) -> str:
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
+        .replace("__ENDPOINTS__", json.dumps(outbox_endpoints(request)))
         .replace('"__STATIC__"', json.dumps(static_base + "/"))
     )
 
