@@ -16,7 +16,7 @@ from .settings import Settings
 
 def _store(settings: Settings) -> dbmod.Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = dbmod.Store(settings.db_path)
+    store = dbmod.for_settings(settings)
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
