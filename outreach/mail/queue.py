@@ -63,10 +63,21 @@ def cancel(db: Database, event_prefix: str) -> int:
     ).rowcount
 
 
-def due(db: Database, now: datetime, limit: int = 50) -> list[dict]:
-    return list(db.query(
+LEASE = 600  # seconds a claimed message is left to its sender before another may try it
+
+
+def claim(db: Database, now: datetime, limit: int = 50) -> list[dict]:
+    """Take the messages due at ``now`` (inside a write transaction): they are not due again for
+    LEASE seconds, so two senders never take the same one; a sender killed mid-send leaves them
+    to be tried again after the lease, with the same Message-ID."""
+    rows = list(db.query(
         "select * from mail_queue where status = 'queued' and next_attempt_at <= ? order by next_attempt_at, id limit ?",
         [_iso(now), limit]))
+    if rows:
+        marks = ",".join("?" * len(rows))
+        db.execute(f"update mail_queue set next_attempt_at = ? where id in ({marks})",
+                   [_iso(now + timedelta(seconds=LEASE)), *[r["id"] for r in rows]])
+    return rows
 
 
 def mark_sent(db: Database, row_id: int, now: datetime) -> None:
@@ -106,8 +117,9 @@ def failures(db: Database, limit: int = 200) -> list[dict]:
 def summary(db: Database) -> dict:
     """Counts per status and the oldest unsent message's creation time (no personal data)."""
     counts = {r["status"]: r["n"] for r in db.query("select status, count(*) n from mail_queue group by status")}
-    oldest = db.execute("select min(created_at) from mail_queue where status = 'queued' and next_attempt_at <= ?",
-                        [_iso(utcnow())]).fetchone()[0]
+    # Waiting: due now, or already tried (a reminder queued for a later day is not waiting).
+    oldest = db.execute("select min(created_at) from mail_queue where status = 'queued'"
+                        " and (attempts > 0 or next_attempt_at <= ?)", [_iso(utcnow())]).fetchone()[0]
     return {"counts": counts, "oldest_unsent": oldest}
 
 

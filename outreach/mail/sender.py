@@ -63,7 +63,8 @@ def _permanent(error: Exception) -> bool:
 def send_due(store, settings, now: datetime | None = None, transport=SmtpTransport) -> dict:
     """Send every message due at ``now``; returns counts {sent, retry, failed}."""
     now = now or queue.utcnow()
-    rows = queue.due(store.db(), now)
+    with store.write() as db:
+        rows = queue.claim(db, now)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if not rows:
         return counts
