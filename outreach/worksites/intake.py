@@ -21,6 +21,7 @@ from . import states as rs
 from ..i18n import gettext as _
 from ..canonical import content_hash
 from .photos import is_sha256
+from ..zones import locate
 from ..validation import is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
 
 TRACK_PURPOSE = "report-track"
@@ -207,6 +208,10 @@ def validate_entry(db: Database, entry: object, *, source: str = "resident") -> 
 
 
 def nearest_zone(db: Database, lat: float, lon: float, max_km: float = 5.0) -> str | None:
+    """The zone containing the point when zones have boundaries; else the nearest zone centre within max_km."""
+    index = locate.index(db)
+    if index:
+        return index.locate(lon, lat)
     best, best_d = None, max_km * 1000
     for z in db.query("select code, lat, lon from zones where active = 1 and lat is not null"):
         d = distance_m(lat, lon, z["lat"], z["lon"])
