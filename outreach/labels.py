@@ -55,6 +55,13 @@ ROLES = {
     "coordinator": lazy_gettext("Coordinator"),
     "admin": lazy_gettext("Administrator"),
 }
+AGE_BANDS = {
+    "under_18": lazy_gettext("Under 18"),
+    "18_29": lazy_gettext("18–29 years"),
+    "30_44": lazy_gettext("30–44 years"),
+    "45_64": lazy_gettext("45–64 years"),
+    "65_plus": lazy_gettext("65 and over"),
+}
 CHANNELS = {"email": lazy_gettext("Email"), "phone": lazy_gettext("Phone"), "sms": lazy_gettext("Text message")}
 
 

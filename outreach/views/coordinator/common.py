@@ -58,6 +58,7 @@ def page_context(ref: dict, **extra) -> dict:
             "formats": labels.plain(labels.FORMATS),
             "outing_statuses": labels.plain(labels.OUTING_STATUSES),
             "report_states": labels.plain(labels.REPORT_STATES),
+            "age_bands": labels.plain(labels.AGE_BANDS),
             "roles": labels.plain(labels.ROLES),
             "channels": labels.plain(labels.CHANNELS),
         },
