@@ -98,8 +98,9 @@ def _crs_problem(doc: dict) -> str | None:
     crs = doc.get("crs")
     if crs is None:
         return None
-    name = str(((crs or {}).get("properties") or {}).get("name", "")).lower() if isinstance(crs, dict) else ""
-    if any(n in name for n in WGS84_NAMES):
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = str(props.get("name", "")) if isinstance(props, dict) else ""
+    if any(n in name.lower() for n in WGS84_NAMES):
         return None
     return _("The file declares the coordinate system “{crs}”: reproject it to WGS 84 longitude/latitude "
              "(EPSG:4326), e.g. with QGIS or ogr2ogr -t_srs EPSG:4326.").format(crs=name[:80] or "?")
