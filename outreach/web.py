@@ -133,12 +133,12 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[FormData, bytes
         form = await request.form(max_files=1, max_fields=50)
     except Exception:  # multipart parser errors
         raise HTTPException(400, _("The form could not be read."))
-    check_csrf(request, form)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        return form, b""
-    data = await upload.read(max_bytes + 1)
-    await upload.close()
+    try:
+        check_csrf(request, form)
+        upload = form.get("file")
+        data = b"" if upload is None or isinstance(upload, str) else await upload.read(max_bytes + 1)
+    finally:
+        await form.close()  # the spooled file, on every path
     return form, data
 
 

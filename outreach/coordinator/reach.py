@@ -93,7 +93,7 @@ def ranked(rows: list[ZoneReach]) -> list[ZoneReach]:
 def age_shares(db: Database, period: Period, bands: list[str]) -> dict | None:
     """Each age band's share of residents against its share of the people met whose band was noted,
     over the zones whose population by age band is known; None when no zone has it."""
-    zones = [z for z in _zones(db, period.zone) if z["ages"]]
+    zones = [z for z in _zones(db, period.zone) if sum(z["ages"].values())]
     if not zones:
         return None
     residents = {b: sum(z["ages"].get(b, 0) for z in zones) for b in bands}

@@ -22,6 +22,7 @@ from ..worksites import intake as _reports
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
 from ..i18n import gettext as _
 from ..validation import is_int, is_text, is_uuid, parse_time
+from ..zones import locate
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
@@ -388,6 +389,8 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
     return {
         "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
         "zones": ref["zones"],
+        # Simplified boundaries by zone code: the phone finds the zone of a position offline.
+        "zone_outlines": locate.outlines(db),
         "tools": ref["tools"],
         "categories": ref["categories"],
         "consent": ref["consent"],

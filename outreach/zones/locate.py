@@ -74,6 +74,12 @@ def index(db: Database) -> ZoneIndex:
     return found
 
 
+def outlines(db: Database) -> dict[str, dict]:
+    """Simplified outlines of the active zones (GeoJSON geometries by code), for the phone."""
+    return {code: json.loads(outline) for code, outline in db.execute(
+        "select code, outline from zones where active = 1 and outline is not null order by code")}
+
+
 def zone_at(db: Database, lat: float, lon: float) -> str | None:
     """The active zone containing the point, or None."""
     return index(db).locate(lon, lat)
