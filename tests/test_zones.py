@@ -201,3 +201,14 @@ def test_outlines_are_simplified_and_small(zoned):
 
     row = zoned["zones"].get("aa")
     assert shapely.equals_exact(shape(json.loads(row["outline"])), shape(json.loads(row["boundary"])), 0.001)
+
+
+def test_the_demo_ships_approximate_grenoble_sectors_that_import_cleanly(fresh_db):
+    from outreach import demo
+
+    doc = json.loads(demo.DEMO_ZONES.read_text(encoding="utf-8"))
+    assert "APPROXIMATE" in doc["description"] and "IRIS" in doc["description"]
+    demo.seed_zones(fresh_db)
+    rows = list(fresh_db.query("select code, population, population_ages from zones where boundary is not null"))
+    assert len(rows) == 6 and all(r["population"] > 10_000 and r["population_ages"] for r in rows)
+    assert locate.zone_at(fresh_db, 45.191, 5.731) == "secteur-2"  # the city centre

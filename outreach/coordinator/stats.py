@@ -12,6 +12,7 @@ tools to an encounter already counted. ``rebuild`` refills everything from the s
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -143,6 +144,35 @@ def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
         _ADD_TOOLS.format(only=" and et.tool in (select value from json_each(?))"),
         [json.dumps([encounter_id]), json.dumps(list(tools))],
     )
+
+
+_UPDATE_TRIGGER = re.compile(r"^\s*create\s+trigger\s+(?:if\s+not\s+exists\s+)?\S+\s+after\s+update", re.I)
+
+
+def set_zones(db: Database, zones: list[tuple[str, str]]) -> None:
+    """Give zones to counted encounters, ``(zone, id)`` pairs, moving their counts in the aggregates.
+
+    For a bulk change (zones filled from positions after an import): the per-row update
+    triggers would cost far more than the update itself, so they are set aside for the one
+    statement (inside the caller's write transaction: no other writer sees their absence) and
+    the counts are moved with one statement per aggregate table each way.
+    """
+    if not zones:
+        return
+    keys = json.dumps([i for _, i in zones])
+    conn = db.conn
+    conn.execute(_ADD_ENCOUNTERS.replace("count(*), sum(e.people_count)", "-count(*), -sum(e.people_count)"), [keys])
+    conn.execute(_ADD_TOOLS.format(only="").replace("count(*), sum(e.people_count)", "-count(*), -sum(e.people_count)"), [keys])
+    triggers = [(name, sql) for name, sql in conn.execute(
+        "select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'encounters'") if _UPDATE_TRIGGER.match(sql)]
+    for name, _sql in triggers:
+        conn.execute(f"drop trigger [{name}]")
+    try:
+        conn.executemany("update encounters set zone = ? where id = ?", zones)
+    finally:
+        for _name, sql in triggers:
+            conn.execute(sql)
+    add_encounters(db, [i for _, i in zones])
 
 
 def rebuild(db: Database) -> None:

@@ -17,6 +17,8 @@ import shapely
 from shapely.geometry import shape
 from sqlite_utils import Database
 
+from ..coordinator import stats
+
 _lock = threading.Lock()
 _cache: dict[str, "ZoneIndex"] = {}  # fingerprint -> index (the fingerprint describes the content)
 
@@ -104,7 +106,7 @@ def assign_past(db: Database, batch: int = 200_000) -> dict[str, int]:
     """Give a zone to stored encounters and reports that have a position and none; counts per table.
 
     Encounter positions are rounded (about 100 m), so each distinct position is located once.
-    Changing an encounter's zone moves its counts in the aggregates (the update triggers).
+    Changing an encounter's zone moves its counts in the aggregates (``stats.set_zones``).
     """
     idx = index(db)
     counts = {"encounters": 0, "reports": 0}
@@ -119,6 +121,9 @@ def assign_past(db: Database, batch: int = 200_000) -> dict[str, int]:
         zone_of = {p: z for p, z in zip(places, found) if z is not None}
         updates = [(zone_of[(lat, lon)], rid) for rid, lat, lon in rows if (lat, lon) in zone_of]
         for start in range(0, len(updates), batch):
-            db.conn.executemany(f"update [{table}] set zone = ? where id = ?", updates[start:start + batch])
+            if table == "encounters":
+                stats.set_zones(db, updates[start:start + batch])  # moves the coverage counts too
+            else:
+                db.conn.executemany("update reports set zone = ? where id = ?", updates[start:start + batch])
         counts[table] = len(updates)
     return counts
