@@ -3,6 +3,7 @@
 // from /api/v1/bootstrap and is kept in IndexedDB for the days without network.
 import * as outbox from "./outbox.js";
 import { t } from "./i18n.js";
+import { zoneAt } from "./zones.js";
 
 const $ = (id) => document.getElementById(id);
 const labels = JSON.parse($("labels").textContent);
@@ -291,6 +292,12 @@ function editEncounter(item) {
 
 function setPosition(value) {
   position = value;
+  // A position gives the zone, offline too, unless the worker or the outing already chose one.
+  const zone = $("encounter-zone");
+  if (value && !zone.value && !(current && current.data.zone) && boot) {
+    const found = zoneAt(boot.zone_outlines, value.lat, value.lon);
+    if (found) zone.value = found;
+  }
   $("unlocate").hidden = !value;
   $("position-status").textContent = value
     ? t("Position added (about {m} m).", { m: Math.max(100, Math.round(value.accuracy_m || 100)) })
