@@ -162,7 +162,7 @@ def cmd_create_api_key(args, settings: Settings) -> int:
 
 
 def _age_band(value: str) -> tuple[str, str]:
-    from .field.encounters import AGE_BANDS
+    from .vocab import AGE_BANDS
 
     band, sep, prop = value.partition("=")
     if not sep or band not in AGE_BANDS or not prop:

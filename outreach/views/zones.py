@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import labels
+from .. import vocab
 from ..i18n import gettext as _
 from ..web import current_user, read_form, read_upload, render, run_db, write_db
 from ..zones import geojson, importer
@@ -38,7 +38,7 @@ def _mapping(form) -> tuple[geojson.Mapping | None, dict, dict]:
         if not PROP_RE.match(v):
             errors[k] = _("Enter the name of a property of the features.")
     bands = {}
-    for band in labels.AGE_BANDS:
+    for band in vocab.AGE_BANDS:
         v = str(form.get("age_" + band, "")).strip()[:80]
         values["age_" + band] = v
         if v and PROP_RE.match(v):
@@ -56,7 +56,7 @@ def _page(request: Request, status: int = 200, **ctx):
     q = request.query_params
     done = {k: int(q[k]) for k in ("new", "changed", "assigned") if q.get(k, "").isdigit() and len(q[k]) < 9}
     return render(request, "admin/zones_import.html",
-                  dict(ctx, age_bands=labels.plain(labels.AGE_BANDS), max_mb=geojson.MAX_FILE_BYTES // 1_048_576,
+                  dict(ctx, age_bands=vocab.AGE_BANDS.plain(), max_mb=geojson.MAX_FILE_BYTES // 1_048_576,
                        done=done if q.get("done") == "1" and len(done) == 3 else None),
                   status_code=status)
 
