@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import OUTBOX, wait_until
+import outbox
+from field_app import wait_for_service_worker, wait_ready
 from outreach import demo
 
 pytestmark = pytest.mark.browser
@@ -29,21 +30,20 @@ def test_the_phone_gives_the_zone_of_its_position_offline(browser, zoned_server,
     try:
         login(page, zoned_server, "field")
         page.goto(zoned_server.url + "/app")
-        page.wait_for_selector("body[data-ready='1']")
-        wait_until(page, "() => navigator.serviceWorker.controller !== null")
-        wait_until(page, f"async () => Boolean((await (await import('{OUTBOX}')).getMeta('bootstrap') || {{}}).zone_outlines)")
+        wait_ready(page)
+        wait_for_service_worker(page)
+        assert set(outbox.wait_for_bootstrap(page)["zone_outlines"]) >= {"secteur-1", "secteur-5"}
         context.set_offline(True)
         page.reload()
-        page.wait_for_selector("body[data-ready='1']")
+        wait_ready(page)
         form = page.locator("#encounter-form")
         if not form.locator("#locate").is_visible():
             form.locator("details > summary").first.click()
         form.locator("#locate").click()
-        wait_until(page, "() => document.getElementById('encounter-zone').value === 'secteur-5'")
+        page.wait_for_function("() => document.getElementById('encounter-zone').value === 'secteur-5'")
         form.locator("#tool-toggles").get_by_text("Pétition", exact=True).click()
         form.get_by_role("button", name="Vraie discussion").click()
-        wait_until(page, f"async () => (await (await import('{OUTBOX}')).list()).length === 1")
-        item = page.evaluate(f"async () => (await (await import('{OUTBOX}')).list())[0]")
+        item = outbox.wait_for_entries(page, 1)[0]
         assert item["data"]["zone"] == "secteur-5" and item["data"]["location"]["lat"] == 45.169
         page.screenshot(path=str(tmp_path / "phone-zone.png"))
     finally:
@@ -55,7 +55,7 @@ def test_zone_geometry_on_the_phone_matches_the_server(page, zoned_server, login
 
     login(page, zoned_server, "field")
     page.goto(zoned_server.url + "/app")
-    page.wait_for_selector("body[data-ready='1']")
+    wait_ready(page)
     outlines = page.evaluate("async () => (await (await fetch('/api/v1/bootstrap')).json()).zone_outlines")
     db = zoned_server.store.db()
     # Inside each sector, on the border of 1 and 2 (lon 5.72), at a corner shared by four, and outside the city.
