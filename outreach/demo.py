@@ -16,8 +16,8 @@ from .settings import REPO_ROOT
 # Approximate sector boundaries and populations, for the demo only (the file says so).
 DEMO_ZONES = REPO_ROOT / "data" / "zones-grenoble-approx.geojson"
 DEMO_ZONES_MAPPING = {"code": "code", "name": "nom", "population": "population",
-                      "age_bands": {"under_18": "pop_moins_18", "18_29": "pop_18_29", "30_44": "pop_30_44",
-                                    "45_64": "pop_45_64", "65_plus": "pop_65_plus"}}
+                      # the file's properties: pop_moins_18, pop_18_29, … pop_65_plus
+                      "age_bands": {band: "pop_" + band.replace("under", "moins") for band in vocab.AGE_BANDS}}
 
 
 def seed_zones(db: Database) -> None:
@@ -95,7 +95,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
                  "outing_id": oid, "occurred_at": at.isoformat(), "place_type": rng.choice(place_types), "zone": zone,
                  "lat": round(lat + rng.uniform(-.004, .004), 3), "lon": round(lon + rng.uniform(-.004, .004), 3),
                  "accuracy_m": 30, "people_count": rng.choice([1, 1, 1, 2, 3]), "outcome": rng.choice(outcomes),
-                 "age_band": rng.choice([None, "under_18", "18_29", "30_44", "30_44", "45_64", "45_64", "65_plus"]),
+                 "age_band": rng.choice([None, *vocab.AGE_BANDS]),
                  "interest": rng.choice(interests), "note": "", "created_at": at.isoformat(), "received_at": at.isoformat(),
                  "updated_at": at.isoformat()}
             )
