@@ -55,6 +55,15 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
     def locale(context) -> str:
         return context["request"].scope.get("outreach.locale", "fr")
 
+    def format_number(value, digits: int = 1) -> str:
+        """A number as people read it in the request's language (27 800 ; 12,5)."""
+        from babel.numbers import format_decimal
+
+        from .i18n import get_locale
+
+        return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0", locale=get_locale())
+
+    env.filters.update(format_number=lambda v: format_number(v, 0), format_decimal=format_number)
     env.globals.update(
         static=static,
         csrf_field=csrf_field,

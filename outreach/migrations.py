@@ -522,6 +522,29 @@ def m13x_mail_queue(db: Database) -> None:
     # The language a resident used when leaving an address: their messages are written in it.
     for table in ("report_contacts", "report_volunteers", "contacts"):
         db[table].add_column("locale", str)
+
+# --- zones as places: boundaries, population ------------------------------------------
+
+
+# A zone may carry its boundary (GeoJSON geometry in WGS 84, as imported), a simplified outline
+# (for the phone and the dashboard's map), a fingerprint of both (the per-process point-in-
+# polygon index is rebuilt when it changes), its population and its population by age band.
+# Encounters with an age band are read over a period by a partial covering index: the age-band
+# shares of the dashboard never scan the encounters without one.
+@migrations()
+def m140_zone_boundaries(db: Database) -> None:
+    db["zones"].add_column("boundary", str)
+    db["zones"].add_column("outline", str)
+    db["zones"].add_column("shape_hash", str)
+    db["zones"].add_column("population", int)
+    db["zones"].add_column("population_ages", str)
+    db["zones"].add_column("boundary_updated_at", str)
+    db.execute(
+        "create index idx_encounters_age_band on encounters (occurred_at, zone, age_band, people_count) "
+        "where age_band is not null"
+    )
+    db.execute("create index idx_encounters_no_zone on encounters (id) where zone is null and lat is not null")
+
 # --- field: outings (continued) -----------------------------------------------------
 
 

@@ -37,6 +37,7 @@ EXPECTED = {
     "privacy_search": OFFICE, "privacy_export": OFFICE, "privacy_erase": OFFICE, "privacy_purge": OFFICE,
     "admin_users": ADMIN, "admin_invite": ADMIN, "admin_role": ADMIN, "admin_active": ADMIN, "admin_reset_link": ADMIN,
     "admin_reference": ADMIN, "admin_reference_save": ADMIN, "admin_consent_add": ADMIN,
+    "admin_zones_import": ADMIN, "admin_zones_import_preview": ADMIN, "admin_zones_import_confirm": ADMIN,
     "admin_api_keys": ADMIN, "admin_api_key_create": ADMIN, "admin_api_key_revoke": ADMIN,
     "invite_accept": PUBLIC, "invite_submit": PUBLIC, "password_reset": PUBLIC, "password_reset_submit": PUBLIC,
     "leaflet": PUBLIC,

@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, isoNow } from "./page.js";
 import { state, toast, urls } from "./field-context.js";
+import { zoneAt } from "./zones.js";
 
 const form = $("encounter-form");
 const PLACE_KEY = "place_type";
@@ -112,10 +113,9 @@ async function undo(id) {
   toast(await outbox.cancel(id) ? t("Encounter removed.") : t("Already sent: it stays."), "ok");
 }
 
-// The zone a position falls in, from the zone boundaries bootstrap brings (zones.js, `zoneAt`).
-// The one place where a position names a zone: until boundaries reach the phone, none does.
-function zoneAtPosition(/* position */) {
-  return null;
+// The zone a position falls in, from the zone outlines bootstrap brings (zones.js), offline too.
+function zoneAtPosition(p) {
+  return (state.boot && state.boot.zone_outlines && zoneAt(state.boot.zone_outlines, p.lat, p.lon)) || null;
 }
 
 // The zone of the next encounter: the outing's, else the position's, else the last one used.
