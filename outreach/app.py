@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, i18n, migrations, privacy, refdata
+from . import __version__, assets, errors, i18n, localtime, migrations, privacy, refdata
 from .db import Store
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
+        # The summaries count in the city's days: rebuilt here if the zone setting changed.
+        localtime.configure(db, settings.timezone)
     signer = Signer(settings.secret_key)
     hashes = assets.file_hashes()
 

@@ -10,6 +10,8 @@ from typing import Iterator
 
 import sqlite_utils
 
+from . import localtime
+
 
 def connect(path: Path | str) -> sqlite_utils.Database:
     """Open one connection with the pragmas every connection needs."""
@@ -19,6 +21,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=30000")
+    # Local days: the aggregate triggers and the reads call local_day() in the city's zone.
+    localtime.install(db)
     return db
 
 

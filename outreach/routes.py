@@ -77,7 +77,7 @@ def routes() -> list:
         route("/coordinator/planning", coordinator.planning_submit, name="planning_submit", allow=OFFICE, methods=["POST"]),
         route("/coordinator/planning/{outing_id}/cancel", coordinator.planning_cancel, name="planning_cancel", allow=OFFICE, methods=["POST"]),
         route("/coordinator/exports", coordinator.exports_page, name="exports", allow=OFFICE),
-        route("/coordinator/exports/{kind}.{fmt}", coordinator.export_download, name="export_download", allow=OFFICE),
+        route("/coordinator/exports/{kind}.{fmt}", coordinator.export_download, name="export_download", allow=OFFICE, methods=["POST"]),
         route("/coordinator/followups", coordinator.followup_list, name="followups", allow=OFFICE),
         route("/coordinator/followups/{contact_id}/done", coordinator.followup_done, name="followup_done", allow=OFFICE, methods=["POST"]),
         route("/coordinator/devices", coordinator.device_list, name="devices", allow=OFFICE),

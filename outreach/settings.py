@@ -45,6 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("contact_retention_days", 365, "Days a follow-up contact is kept after consent before it is purged."),
     Setting("reporter_contact_retention_days", 90, "Days a reporter's contact is kept after their report is closed."),
     Setting("device_stale_days", 3, "A device that has not synced for this many days is flagged to coordinators."),
+    Setting("timezone", "Europe/Paris", "The city's timezone (an IANA name such as Europe/Paris): days and ISO weeks in the dashboard, lists, filters and exports are its local days, and times are shown in it. An unknown name stops the server at start."),
+    Setting("decidim_version", "0.30", "Version of the city's Decidim platform the proposals export is made for: from 0.30 categories go in `taxonomies/ids`, before in `category/id`."),
+    Setting("decidim_categories", "", "How worksite categories map to Decidim taxonomy (or category) ids, e.g. `bench=12,planter=13 14`. A category not listed is left without one."),
     Setting("invite_max_age", 7 * 24 * 3600, "Seconds an invitation or password-reset link stays valid."),
 )
 
@@ -83,6 +86,25 @@ class Settings:
     reporter_contact_retention_days: int = 90
     device_stale_days: int = 3
     invite_max_age: int = 7 * 24 * 3600
+    timezone: str = "Europe/Paris"
+    decidim_version: str = "0.30"
+    decidim_categories: str = ""
+
+    def __post_init__(self):
+        # An unknown zone stops the server at start, with a message saying what to set.
+        from .localtime import UnknownTimezone, zone
+
+        try:
+            zone(self.timezone)
+        except UnknownTimezone as e:
+            raise SystemExit(str(e)) from None
+
+    @property
+    def tz(self):
+        """The city's zone (a ZoneInfo)."""
+        from .localtime import zone
+
+        return zone(self.timezone)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

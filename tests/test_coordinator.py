@@ -70,19 +70,22 @@ def test_map_page_and_geojson(coordinator_client, data):
 
 
 def test_export_download_matches_db_and_is_audited(coordinator_client, data, store):
-    r = coordinator_client.get("/coordinator/exports/encounters.csv?start=2026-11-01&end=2026-11-30&zone=secteur-2")
+    token = csrf(coordinator_client)
+    r = coordinator_client.post("/coordinator/exports/encounters.csv",
+                                data={"csrf_token": token, "start": "2026-11-01", "end": "2026-11-30", "zone": "secteur-2"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     text = r.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert len(rows) == 3 and all(row["note"] == "<script>alert(1)</script>" for row in rows)
-    gj = coordinator_client.get("/coordinator/exports/reports.geojson").json()
+    gj = coordinator_client.post("/coordinator/exports/reports.geojson", data={"csrf_token": token}).json()
     assert gj["features"][0]["geometry"]["coordinates"] == [5.73, 45.18]
     audit = list(store.db().query("select * from audit_log where action = 'export' order by id"))
     assert [a["target_type"] for a in audit] == ["encounters", "reports"]
-    assert coordinator_client.get("/coordinator/exports/users.csv").status_code == 404
-    assert coordinator_client.get("/coordinator/exports/encounters.xlsx").status_code == 404
+    assert coordinator_client.post("/coordinator/exports/users.csv", data={"csrf_token": token}).status_code == 404
+    assert coordinator_client.post("/coordinator/exports/encounters.xlsx", data={"csrf_token": token}).status_code == 404
+    assert coordinator_client.post("/coordinator/exports/encounters.decidim", data={"csrf_token": token}).status_code == 404
 
 
 def test_followups_listed_and_marked_done(coordinator_client, data, store):
@@ -95,7 +98,7 @@ def test_followups_listed_and_marked_done(coordinator_client, data, store):
 
 
 def test_field_workers_never_read_contacts(field_client, data):
-    for url in ("/coordinator/followups", "/coordinator/exports/encounters.csv", "/coordinator/privacy"):
+    for url in ("/coordinator/followups", "/coordinator/exports", "/coordinator/privacy"):
         r = field_client.get(url)
         assert r.status_code == 403 and "resident@example.org" not in r.text
 
@@ -155,13 +158,24 @@ def test_privacy_request_through_the_pages(coordinator_client, data, store):
     assert "resident@example.org" not in json.dumps(list(store.db()["audit_log"].rows))
 
 
-def test_semicolon_export_through_the_page(coordinator_client, data):
-    r = coordinator_client.get("/coordinator/exports/encounters.csv?zone=secteur-2&sep=semicolon")
+def test_french_spreadsheet_export_through_the_page(coordinator_client, data):
+    token = csrf(coordinator_client)
+    r = coordinator_client.post("/coordinator/exports/encounters.csv-fr", data={"csrf_token": token, "zone": "secteur-2"})
     assert r.status_code == 200
-    header = r.content.decode("utf-8").splitlines()[0]
-    assert header.startswith("\ufeffid;occurred_at;zone")
-    assert coordinator_client.get("/coordinator/exports/encounters.csv?sep=tab").status_code == 400
-    assert "sep=semicolon" in coordinator_client.get("/coordinator/exports").text
+    assert r.content.decode("utf-8").splitlines()[0].startswith("\ufeffIdentifiant;Date et heure;Code secteur;Secteur")
+    assert "tableur-fr.csv" in r.headers["content-disposition"]
+    page = coordinator_client.get("/coordinator/exports").text
+    assert 'action="/coordinator/exports/encounters.csv-fr"' in page and 'action="/coordinator/exports/reports.decidim"' in page
+
+
+def test_an_export_cannot_be_forged_by_a_link_or_another_site(coordinator_client, store):
+    """A download writes the audit log: a GET (a link, an image) or a form without the token is refused."""
+    assert coordinator_client.get("/coordinator/exports/encounters.csv").status_code == 405
+    assert coordinator_client.post("/coordinator/exports/encounters.csv", data={"start": "2026-01-01"}).status_code == 403
+    r = coordinator_client.post("/coordinator/exports/encounters.csv", data={"csrf_token": csrf(coordinator_client)},
+                                headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert store.db()["audit_log"].count == 0
 
 
 def test_a_long_followup_list_says_it_shows_the_oldest_first(coordinator_client, store, monkeypatch):
