@@ -60,6 +60,19 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
 
         return _u(context["request"], name, **params)
 
+    tz = settings.tz
+
+    @pass_context
+    def when(context, value) -> str:
+        """A stored time, local and in words in the page's language (``1 déc. 2026 à 14 h 05``)."""
+        return localtime.in_words(value, tz, context["request"].scope.get("outreach.locale", "fr"))
+
+    @pass_context
+    def day(context, value) -> str:
+        """The local day of a stored time or day, in words (``1 déc. 2026``)."""
+        return localtime.day_in_words(value, tz, context["request"].scope.get("outreach.locale", "fr"))
+
+    env.filters.update(when=when, day=day)
     env.globals.update(
         static=static,
         csrf_field=csrf_field,
