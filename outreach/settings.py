@@ -98,6 +98,12 @@ class Settings:
             zone(self.timezone)
         except UnknownTimezone as e:
             raise SystemExit(str(e)) from None
+        from .coordinator.decidim import MappingError, parse_mapping
+
+        try:
+            parse_mapping(self.decidim_categories)
+        except MappingError as e:
+            raise SystemExit(str(e)) from None
 
     @property
     def tz(self):
