@@ -75,6 +75,7 @@ def routes() -> list:
         route("/coordinator/map.geojson", coordinator.map_data, name="map_data", allow=OFFICE),
         route("/coordinator/planning", coordinator.planning_page, name="planning", allow=OFFICE, methods=["GET"]),
         route("/coordinator/planning", coordinator.planning_submit, name="planning_submit", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/planning/{outing_id}/cancel", coordinator.planning_cancel_confirm, name="planning_cancel_confirm", allow=OFFICE, methods=["GET"]),
         route("/coordinator/planning/{outing_id}/cancel", coordinator.planning_cancel, name="planning_cancel", allow=OFFICE, methods=["POST"]),
         route("/coordinator/exports", coordinator.exports_page, name="exports", allow=OFFICE),
         route("/coordinator/exports/{kind}.{fmt}", coordinator.export_download, name="export_download", allow=OFFICE, methods=["POST"]),

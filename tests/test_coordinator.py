@@ -106,22 +106,55 @@ def test_field_workers_never_read_contacts(field_client, data):
 def test_planning_an_outing_for_members(coordinator_client, make_user, store):
     worker = make_user("field", name="Nadia")
     token = csrf(coordinator_client)
+    when = {"planned_start": "14:00", "planned_end": "16:30", "meeting_point": "Devant la halle du marché Saint-Bruno",
+            "meeting_lat": "45,1893", "meeting_lon": "5.7162"}
     r = coordinator_client.post("/coordinator/planning", data={
-        "csrf_token": token, "zone": "secteur-6", "planned_date": "2099-01-15", "format": "market", "members": [str(worker["id"])]})
+        "csrf_token": token, "zone": "secteur-6", "planned_date": "2099-01-15", "format": "market",
+        "members": [str(worker["id"])], **when})
     assert r.status_code == 400 and "un an" in r.text  # more than a year ahead
     from datetime import date, timedelta
 
     day = (date.today() + timedelta(days=3)).isoformat()
     r = coordinator_client.post("/coordinator/planning", data={
-        "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])]})
-    assert r.status_code == 200 and "Nadia" in r.text
+        "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])], **when})
+    assert r.status_code == 200 and "Nadia" in r.text and "14:00–16:30" in r.text and "halle du marché" in r.text
     from outreach.field import outings
 
     # What the worker's phone gets at its next bootstrap.
     mine = outings.for_user(store.db(), worker["id"], date.today())
     assert [(p["zone"], p["planned_date"], [m["id"] for m in p["members"]]) for p in mine] == [("secteur-6", day, [worker["id"]])]
+    assert (mine[0]["planned_start"], mine[0]["planned_end"], mine[0]["meeting_point"]) == ("14:00", "16:30", when["meeting_point"])
+    assert mine[0]["meeting_location"] == {"lat": 45.1893, "lon": 5.7162}
+    # Cancelling asks first; a POST without the confirmation changes nothing.
     r = coordinator_client.post(f"/coordinator/planning/{mine[0]['id']}/cancel", data={"csrf_token": token})
+    assert r.status_code == 200 and "Annuler cette sortie ?" in r.text
+    assert len(outings.for_user(store.db(), worker["id"], date.today())) == 1
+    r = coordinator_client.post(f"/coordinator/planning/{mine[0]['id']}/cancel", data={"csrf_token": token, "confirm": "yes"})
     assert r.status_code == 200 and outings.for_user(store.db(), worker["id"], date.today()) == []
+
+
+def test_planned_time_and_meeting_point_reach_the_phone_and_a_cancellation_too(app, coordinator_client, make_user, store):
+    """Through the API the phone uses: bootstrap carries the plan, then says the outing was cancelled."""
+    from datetime import date, timedelta
+
+    from tests.conftest import signed_in_client
+
+    worker = make_user("field", name="Nadia")
+    phone = signed_in_client(app, worker)
+    token = csrf(coordinator_client)
+    day = (date.today() + timedelta(days=2)).isoformat()
+    coordinator_client.post("/coordinator/planning", data={
+        "csrf_token": token, "zone": "secteur-3", "planned_date": day, "format": "stand", "members": [str(worker["id"])],
+        "planned_start": "09:30", "planned_end": "12:00", "meeting_point": "Arrêt de tram Chavant"})
+    plan = phone.get("/api/v1/bootstrap").json()["outings"]
+    assert [(o["planned_date"], o["planned_start"], o["planned_end"], o["meeting_point"], o["meeting_location"]) for o in plan] == [
+        (day, "09:30", "12:00", "Arrêt de tram Chavant", None)]
+    coordinator_client.post(f"/coordinator/planning/{plan[0]['id']}/cancel", data={"csrf_token": token, "confirm": "yes"})
+    boot = phone.get("/api/v1/bootstrap").json()
+    assert boot["outings"] == []
+    assert [(c["id"], c["planned_date"], c["planned_start"]) for c in boot["cancelled_outings"]] == [(plan[0]["id"], day, "09:30")]
+    other = signed_in_client(app, make_user("field", name="Autre"))
+    assert other.get("/api/v1/bootstrap").json()["cancelled_outings"] == []
 
 
 def test_devices_page_flags_silent_phones(coordinator_client, make_user, store):

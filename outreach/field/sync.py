@@ -11,12 +11,13 @@ from hashlib import sha256
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from sqlite_utils import Database
 
 from .. import refdata
+from ..coordinator import planning
 from . import encounters, outings
 from ..worksites import intake as _reports
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
@@ -392,6 +393,8 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
         "categories": ref["categories"],
         "consent": ref["consent"],
         "outings": outings.for_user(db, user["id"]),
+        # Planned outings a coordinator cancelled: the phone drops them from its plan and says so.
+        "cancelled_outings": planning.cancelled_for_user(db, user["id"], date.today() - timedelta(days=1)),
         "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
         "choices": {
             "place_type": list(encounters.PLACE_TYPES),

@@ -263,7 +263,8 @@ async def planning_page(request: Request, errors: dict | None = None, values: di
 async def planning_submit(request: Request):
     form = await read_form(request)
     members = [str(m) for m in form.getlist("members")]
-    values = {k: str(form.get(k, ""))[:200] for k in ("zone", "format", "planned_date")}
+    values = {k: str(form.get(k, ""))[:200] for k in ("zone", "format", "planned_date", "planned_start", "planned_end",
+                                                      "meeting_point", "meeting_lat", "meeting_lon")}
     values["members"] = members
     user = current_user(request)
 
@@ -278,9 +279,22 @@ async def planning_submit(request: Request):
     return RedirectResponse(request.url_for("planning").path + "?done=planned", status_code=303)
 
 
-async def planning_cancel(request: Request):
-    await read_form(request)
+async def planning_cancel_confirm(request: Request):
+    """GET: what cancelling this outing means (its team is told on their next sync), and the button."""
     outing_id = request.path_params["outing_id"]
+    outing = await run_db(request, planning.cancellable, outing_id) if queries.ID_RE.match(outing_id) else None
+    if outing is None:
+        return await planning_page(request, {"_": _("This outing cannot be cancelled: it has started or does not exist.")}, None, 404)
+    ref = await run_db(request, reference, get_locale())
+    return render(request, "coordinator/planning_cancel.html", _common(request, ref, o=outing))
+
+
+async def planning_cancel(request: Request):
+    form = await read_form(request)
+    outing_id = request.path_params["outing_id"]
+    if form.get("confirm") != "yes":
+        return RedirectResponse(request.url_for("planning_cancel_confirm", outing_id=outing_id).path
+                                if queries.ID_RE.match(outing_id) else request.url_for("planning").path, status_code=303)
     user = current_user(request)
     ok = queries.ID_RE.match(outing_id) and await write_db(request, planning.cancel, outing_id, user["id"])
     if not ok:
