@@ -392,6 +392,7 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
         "tools": ref["tools"],
         "categories": ref["categories"],
         "consent": ref["consent"],
+        "consents": ref["consents"],  # per purpose: follow_up, reporter_contact, volunteer
         "outings": outings.for_user(db, user["id"]),
         # Planned outings a coordinator cancelled: the phone drops them from its plan and says so.
         "cancelled_outings": planning.cancelled_for_user(db, user["id"], date.today() - timedelta(days=1)),
