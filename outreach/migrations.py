@@ -550,5 +550,7 @@ def m121_planned_time_and_meeting_point(db: Database) -> None:
 # versions, and every stored consent keeps the version it was given under.
 @migrations()
 def m122_consent_purposes(db: Database) -> None:
-    db["consent_texts"].add_column("purpose", str, not_null_default="follow_up")
-    db["consent_texts"].create_index(["purpose", "active"])
+    if "purpose" not in db["consent_texts"].columns_dict:
+        db["consent_texts"].add_column("purpose", str, not_null_default="follow_up")
+    db.execute("update consent_texts set purpose = 'follow_up' where purpose is null")
+    db["consent_texts"].create_index(["purpose", "active"], if_not_exists=True)
