@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, i18n, localtime, migrations, privacy, refdata
+from . import __version__, assets, errors, i18n, localtime, migrations, privacy, refdata, vocab
 from .db import Store
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
@@ -74,6 +74,7 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
         locale=locale,
         app_version=__version__,
         settings=settings,
+        limits=vocab.LIMITS,  # {{ limits.note.max }}: bounds of fields come from the vocabulary
     )
     return templates
 

@@ -27,8 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from sqlite_utils import Database
 
-from .. import audit
-from .. import localtime
+from .. import audit, localtime, vocab
 from .lists import Filters, encounter_where, outing_where, where_period
 
 KINDS = ("encounters", "outings", "reports")
@@ -214,10 +213,24 @@ def _program_value(col: Col, value):
     return value
 
 
-def csv_chunks(columns: list[Col], rows: Iterable[dict]) -> Iterator[str]:
-    """The CSV for programs: comma, codes and ids, UTC instants to the second."""
+def csv_chunks(columns: list[Col], rows: Iterable[dict], labels: dict | None = None) -> Iterator[str]:
+    """The CSV for programs: comma, codes and ids, UTC instants to the second.
+
+    Each single-code column keeps its code and is followed, at the end of the row, by its label
+    (``outcome_label`` …) in the exporting person's language, so programs reading by column name
+    or position are unaffected.
+    """
     cols = [c for c in columns if c.program]
-    return _write([c.key for c in cols], ([_program_value(c, row[c.key]) for c in cols] for row in rows), ",")
+    coded = [c for c in cols if c.kind == "code"] if labels else []
+
+    def line(row):
+        out = [_program_value(c, row[c.key]) for c in cols]
+        for c in coded:
+            code = row[c.key]
+            out.append("" if code is None else safe_cell(labels[c.labels].get(code, code)))
+        return out
+
+    return _write([c.key for c in cols] + [c.key + "_label" for c in coded], (line(row) for row in rows), ",")
 
 
 # --- the French spreadsheet variant --------------------------------------------------------
@@ -235,22 +248,20 @@ def french_number(value) -> str:
     return str(value)
 
 
-def _labels(db: Database) -> dict[str, dict[str, str]]:
-    """Every French label the variant puts beside a code, read once before streaming."""
-    from .. import labels, i18n
-
-    with i18n.in_locale("fr"):
-        out = {
-            "outcomes": labels.plain(labels.OUTCOMES),
-            "interests": labels.plain(labels.INTERESTS),
-            "place_types": labels.plain(labels.PLACE_TYPES),
-            "formats": labels.plain(labels.FORMATS),
-            "outing_statuses": labels.plain(labels.OUTING_STATUSES),
-            "report_states": labels.plain(labels.REPORT_STATES),
-            "sources": {"resident": "Habitant·e", "field": "Équipe de terrain", "open311": "Application partenaire (Open311)"},
-        }
+def _labels(db: Database, locale: str = "fr") -> dict[str, dict[str, str]]:
+    """Every label put beside a code (from the vocabulary and the reference tables), read once."""
+    out = {
+        "outcomes": vocab.OUTCOMES.plain(locale),
+        "interests": vocab.INTERESTS.plain(locale),
+        "place_types": vocab.PLACE_TYPES.plain(locale),
+        "formats": vocab.OUTING_FORMATS.plain(locale),
+        "outing_statuses": vocab.OUTING_STATUSES.plain(locale),
+        "report_states": vocab.REPORT_STATES.plain(locale),
+        "sources": {"resident": "Habitant·e", "field": "Équipe de terrain", "open311": "Application partenaire (Open311)"},
+    }
+    label = "label_en" if locale == "en" else "label_fr"
     for table in ("zones", "tools", "categories"):
-        out[table] = {r["code"]: r["label_fr"] for r in db.query(f"select code, label_fr from [{table}]")}
+        out[table] = {r["code"]: r[label] for r in db.query(f"select code, {label} from [{table}]")}
     return out
 
 
@@ -333,8 +344,11 @@ def geojson_chunks(columns: list[Col], rows: Iterable[dict]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def chunks(db: Database, kind: str, fmt: str, f: Filters, **options) -> Iterator[str]:
-    """The export of one kind in one format, as text chunks (``options`` go to the Decidim file)."""
+def chunks(db: Database, kind: str, fmt: str, f: Filters, locale: str = "fr", **options) -> Iterator[str]:
+    """The export of one kind in one format, as text chunks (``options`` go to the Decidim file).
+
+    ``locale``: the language of the label columns of the CSV for programs (the French variant is French).
+    """
     if fmt == DECIDIM and kind == "reports":
         from . import decidim
 
@@ -343,7 +357,7 @@ def chunks(db: Database, kind: str, fmt: str, f: Filters, **options) -> Iterator
         raise ValueError(f"unknown export {kind}/{fmt}")
     columns, rows = _SOURCES[kind](db, f)
     if fmt == "csv":
-        return csv_chunks(columns, rows)
+        return csv_chunks(columns, rows, _labels(db, locale))
     if fmt == "csv-fr":
         return french_chunks(db, columns, rows)
     return geojson_chunks(columns, rows)

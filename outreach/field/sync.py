@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from .. import refdata
+from .. import refdata, vocab
 from ..coordinator import planning
 from . import encounters, outings
 from ..worksites import intake as _reports
@@ -384,8 +384,9 @@ def history(db: Database, entry_id: str) -> list[dict]:
 
 
 def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
-    """What the phone needs to work offline: reference data, the user's outings, limits."""
+    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits."""
     ref = refdata.load(db, locale)
+    phone = vocab.for_phone(locale)
     return {
         "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
         "zones": ref["zones"],
@@ -397,18 +398,7 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
         # Planned outings a coordinator cancelled: the phone drops them from its plan and says so.
         "cancelled_outings": planning.cancelled_for_user(db, user["id"], date.today() - timedelta(days=1)),
         "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
-        "choices": {
-            "place_type": list(encounters.PLACE_TYPES),
-            "outcome": list(encounters.OUTCOMES),
-            "interest": list(encounters.INTERESTS),
-            "age_band": list(encounters.AGE_BANDS),
-            "channel": list(encounters.CHANNELS),
-            "format": list(outings.FORMATS),
-        },
-        "limits": {
-            "max_entries": MAX_ENTRIES,
-            "note_max": encounters.NOTE_MAX,
-            "debrief_max": outings.DEBRIEF_MAX,
-            "people_count_max": 200,
-        },
+        "choices": phone["choices"],
+        "labels": phone["labels"],
+        "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
     }

@@ -27,12 +27,12 @@ async def exports_page(request: Request):
                   status_code=400 if errors else 200)
 
 
-def _stream(path, kind: str, fmt: str, f: Filters, options: dict):
+def _stream(path, kind: str, fmt: str, f: Filters, locale: str, options: dict):
     # Its own connection: a streamed body is produced across several worker threads after
     # the request's own thread has moved on to other requests.
     db = connect(path)
     try:
-        for chunk in exports.chunks(db, kind, fmt, f, **options):
+        for chunk in exports.chunks(db, kind, fmt, f, locale, **options):
             yield chunk.encode("utf-8")
     finally:
         db.close()
@@ -59,7 +59,7 @@ async def export_download(request: Request):
     name = exports.filename(kind, fmt, today(settings.tz).isoformat())
     options = exports.options(settings) if fmt == exports.DECIDIM else {}
     return StreamingResponse(
-        _stream(settings.db_path, kind, fmt, f, options),
+        _stream(settings.db_path, kind, fmt, f, get_locale(), options),
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
