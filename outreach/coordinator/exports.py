@@ -44,6 +44,13 @@ _FORMULA = "=+-@"
 # other way round, splits the cell there), or after a line break.
 _FORMULA_AFTER = re.compile(r"(^|[,;\t\r\n])(\s*)([=+\-@])")
 _BATCH = 2000
+# The coded columns whose vocabulary label follows them (``<column>_label``) in the CSV for programs
+# and the GeoJSON properties; zones, tools and categories come from the reference tables.
+LABELLED = {
+    "encounters": {"place_type": vocab.PLACE_TYPES, "outcome": vocab.OUTCOMES, "interest": vocab.INTERESTS},
+    "outings": {"format": vocab.OUTING_FORMATS, "status": vocab.OUTING_STATUSES},
+    "reports": {"status": vocab.REPORT_STATES},
+}
 
 
 def safe_cell(value):
@@ -321,9 +328,13 @@ def french_chunks(db: Database, columns: list[Col], rows: Iterable[dict]) -> Ite
     return _write(french_header(columns), lines(), ";")
 
 
-def geojson_chunks(columns: list[Col], rows: Iterable[dict]) -> Iterator[str]:
-    """An RFC 7946 FeatureCollection: Point [lon, lat] in WGS 84, or a null geometry when unknown."""
+def geojson_chunks(columns: list[Col], rows: Iterable[dict], labels: dict | None = None) -> Iterator[str]:
+    """An RFC 7946 FeatureCollection: Point [lon, lat] in WGS 84, or a null geometry when unknown.
+
+    Each coded property is followed by its label (``<key>_label``) when ``labels`` are given.
+    """
     keys = [c.key for c in columns if c.program and c.key not in ("lat", "lon")]
+    coded = [c for c in columns if c.program and c.kind == "code"] if labels else []
     instants = {c.key for c in columns if c.kind == "instant"}
     yield '{"type": "FeatureCollection", "features": ['
     first = True
@@ -332,6 +343,9 @@ def geojson_chunks(columns: list[Col], rows: Iterable[dict]) -> Iterator[str]:
         lat, lon = row.get("lat"), row.get("lon")
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
         props = {k: (localtime.utc_seconds(row[k]) or None) if k in instants else row[k] for k in keys}
+        for c in coded:
+            code = row[c.key]
+            props[c.key + "_label"] = None if code is None else labels[c.labels].get(code, code)
         if "tools" in props:
             props["tools"] = props["tools"].split(";") if props.get("tools") else []
         feature = {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props}
@@ -360,7 +374,7 @@ def chunks(db: Database, kind: str, fmt: str, f: Filters, locale: str = "fr", **
         return csv_chunks(columns, rows, _labels(db, locale))
     if fmt == "csv-fr":
         return french_chunks(db, columns, rows)
-    return geojson_chunks(columns, rows)
+    return geojson_chunks(columns, rows, _labels(db, locale))
 
 
 def filename(kind: str, fmt: str, today: str) -> str:
