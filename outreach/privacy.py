@@ -20,11 +20,11 @@ from sqlite_utils import Database
 from .i18n import gettext as _
 
 from . import audit
+from .validation import is_email, is_phone
 
 log = logging.getLogger("outreach.privacy")
 ERASED = "[effacé]"
 _PERSONAL_KEYS = ("follow_up", "reporter", "volunteer")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\Z")
 
 
 class IdentifierError(ValueError):
@@ -48,10 +48,10 @@ def identify(raw: str) -> tuple[str, str]:
     raw = (raw or "").strip()
     if len(raw) > 320:
         raise IdentifierError(_("Enter an email address or a phone number."))
-    if _EMAIL.match(raw):
+    if is_email(raw):
         return "email", raw.lower()
     digits = phone_digits(raw)
-    if re.fullmatch(r"[\d\s().+-]{6,30}", raw) and 6 <= len(digits) <= 15:
+    if is_phone(raw) and 6 <= len(digits) <= 15:
         return "phone", digits
     raise IdentifierError(_("Enter an email address or a phone number."))
 

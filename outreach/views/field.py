@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import __version__, refdata, vocab
-from ..field import sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
-from ..web import current_user, read_form, render, run_db, write_db
+from ..web import current_user, read_form, render, run_db
+from .entries import store_entries
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
@@ -146,9 +146,7 @@ async def encounter_form(request: Request):
         "created_at": now.isoformat(timespec="seconds"),
         "data": encounter_from_form(form, now),
     }
-    batch = await run_db(request, sync.prepare, user, [entry],
-                         contact_retention_days=request.app.state.settings.contact_retention_days)
-    result = (await write_db(request, sync.write_batch, batch))["results"][0]
+    result = (await store_entries(request, user, [entry]))["results"][0]
     if result["status"] in ("created", "unchanged"):
         return RedirectResponse(str(request.url_for("field_app").path) + "?saved=1", status_code=303)
     errors = result.get("errors") or {"id": result.get("message", "")}

@@ -161,7 +161,7 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
     import uuid
     from datetime import datetime, timezone
 
-    from outreach.worksites import intake as reports
+    from outreach.field import sync
 
     data = {"title": title, "category": "street_furniture", "location": {"lat": 45.18877, "lon": 5.72453, "accuracy_m": 5},
             "address": "Square Lionel-Terray", "photos": [], "wants_to_help": False, "reporter": None}
@@ -169,7 +169,7 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
     entry = {"id": str(uuid.uuid4()), "kind": "report", "version": 1,
              "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data": data}
     with live_server.store.write() as db:
-        assert reports.submit_report(db, entry)["status"] == "created"
+        assert sync.process(db, None, [entry])["results"][0]["status"] == "created"
     return entry["id"]
 
 
@@ -187,13 +187,13 @@ def test_me_too_on_a_nearby_report_instead_of_a_duplicate(browser_context, page,
 
 
 def test_resident_answers_a_request_for_information(page, live_server, assert_no_serious_axe_violations):
-    from outreach.worksites import triage as report_triage, intake as reports
+    from outreach.worksites import public, triage
 
     rid = _submit(live_server)
     with live_server.store.write() as db:
-        report_triage.change_status(db, rid, "under_review", None)
-        report_triage.change_status(db, rid, "needs_info", None, message="Le banc est-il côté rue ou côté jeux ?")
-    token = reports.tracking_token(live_server.app.state.signer, rid)
+        triage.change_status(db, rid, "under_review", None)
+        triage.change_status(db, rid, "needs_info", None, message="Le banc est-il côté rue ou côté jeux ?")
+    token = public.tracking_token(live_server.app.state.signer, rid)
     page.goto(f"{live_server.url}/track/{token}")
     assert page.get_by_text("Le banc est-il côté rue ou côté jeux ?").first.is_visible()
     assert_no_serious_axe_violations(page)
