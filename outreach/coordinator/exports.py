@@ -109,7 +109,7 @@ _OUTING_COLS = [
     Col("started_at", "Début", "instant"), Col("ended_at", "Fin", "instant"),
     Col("member_ids", "Membres (n°)", french=False), Col("members", "Membres", "names", program=False),
     Col("tallies", "Comptages", "tallies"), Col("encounters", "Rencontres", "int"), Col("people", "Personnes", "int"),
-    Col("debrief", "Bilan"), Col("lat", "Latitude", "float"), Col("lon", "Longitude", "float"),
+    Col("tallied", "Personnes comptées", "int"), Col("debrief", "Bilan"), Col("lat", "Latitude", "float"), Col("lon", "Longitude", "float"),
 ]
 _REPORT_COLS = [
     Col("id", "Identifiant"), Col("received_at", "Reçu le", "instant"),
@@ -149,6 +149,7 @@ def _outing_rows(db: Database, f: Filters) -> tuple[list[Col], Iterator[dict]]:
         "(select group_concat(tool || ':' || count, ';') from outing_tallies t where t.outing_id = o.id) as tallies, "
         "(select count(*) from encounters e where e.outing_id = o.id) as encounters, "
         "(select coalesce(sum(people_count), 0) from encounters e where e.outing_id = o.id) as people, "
+        "(select coalesce(sum(count), 0) from outing_tallies t where t.outing_id = o.id) as tallied, "
         "o.debrief, coalesce(o.meeting_lat, z.lat) as lat, coalesce(o.meeting_lon, z.lon) as lon "
         "from outings o left join zones z on z.code = o.zone "
         + ("where " + " and ".join(where) if where else "")

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from .. import refdata, vocab
 from ..coordinator import planning
 from . import outings
+from ..zones import locate
 from .sync import MAX_ENTRIES
 
 
@@ -20,6 +21,8 @@ def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
     return {
         "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
         "zones": ref["zones"],
+        # Simplified boundaries by zone code: the phone finds the zone of a position offline.
+        "zone_outlines": locate.outlines(db),
         "tools": ref["tools"],
         "categories": ref["categories"],
         "consent": ref["consent"],
