@@ -6,12 +6,9 @@ Every catalog file of a language is read and merged at start: no compile step.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_time
 
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
@@ -54,6 +51,16 @@ def set_locale(locale: str) -> contextvars.Token:
     return _current.set(locale if locale in LOCALES else "fr")
 
 
+@contextlib.contextmanager
+def in_locale(locale: str):
+    """Messages in ``locale`` for the duration of the block (a French file made for anyone)."""
+    token = set_locale(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def get_locale() -> str:
     return _current.get()
 
@@ -70,24 +77,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     if forms:
         return forms[1] if many and len(forms) > 1 else forms[0]
     return plural if many else singular
-
-
-# Times shown to a person are local to the city (DESIGN §9).
-CITY_TIMEZONE = ZoneInfo("Europe/Paris")
-
-
-def in_words(value: datetime | str | None) -> str:
-    """A moment as a person reads it, in the current language: "3 mars 2026 à 14:05"."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    locale = _current.get()
-    return gettext("{date} at {time}").format(
-        date=format_date(moment.astimezone(CITY_TIMEZONE), "long", locale=locale),
-        time=format_time(moment, "short", tzinfo=CITY_TIMEZONE, locale=locale),
-    )
 
 
 def lazy_gettext(message: str) -> LazyProxy:
