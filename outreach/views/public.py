@@ -185,7 +185,7 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "can_add_info": view["status"] == rs.NEEDS_INFO,
         "errors": errors or {},
         "text": text,
-        "rendered_at": datetime.now(timezone.utc),
+        "rendered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "tracking_url": str(request.url.replace(query="")),
         # A duplicate's reporter follows the original from now on (its public page only).
         "original_url": request.url_for("track", token=public.tracking_token(request.app.state.signer,
