@@ -40,6 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_open_reports_per_contact", 5, "Open reports one reporter email or phone may have at once."),
     Setting("max_body_bytes", 1024 * 1024, "Largest JSON request body accepted (bytes)."),
     Setting("max_photo_bytes", 10 * 1024 * 1024, "Largest photo upload accepted (bytes)."),
+    Setting("body_timeout", 30, "Seconds a request body may take to arrive before the server answers 408 (slow senders hold a connection)."),
     Setting("tile_url", "", "Map tile URL template for the coordinator map (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png). Empty: points on a plain background."),
     Setting("tile_attribution", "", "Attribution text shown under the map tiles."),
     Setting("contact_retention_days", 365, "Days a follow-up contact is kept after consent before it is purged."),
@@ -77,6 +78,7 @@ class Settings:
     max_open_reports_per_contact: int = 5
     max_body_bytes: int = 1024 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024
+    body_timeout: int = 30
     tile_url: str = ""
     tile_attribution: str = ""
     contact_retention_days: int = 365
