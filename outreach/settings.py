@@ -31,8 +31,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trusted_proxies", "127.0.0.1", "Comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are trusted (uvicorn's forwarded_allow_ips). '*' trusts all."),
     Setting("default_locale", "fr", "Language of the interface when the browser asks for none we have (fr or en)."),
     Setting("session_max_age", 60 * 60 * 24 * 30, "Seconds a sign-in lasts (default 30 days: workers sign in once, then work offline)."),
-    Setting("login_max_failures", 5, "Failed sign-ins allowed per email and per client address within LOGIN_WINDOW before 429."),
-    Setting("login_window", 300, "Seconds over which failed sign-ins are counted."),
+    Setting("login_max_failures", 5, "Failed sign-ins allowed per email from one client address within LOGIN_WINDOW before 429."),
+    Setting("login_address_max_failures", 20, "Failed sign-ins allowed per client address, whatever the email, within LOGIN_WINDOW before 429."),
+    Setting("login_window", 300, "Seconds over which failed sign-ins per address are counted."),
+    Setting("login_email_max_failures", 50, "Failed sign-ins allowed per email from all addresses together within LOGIN_EMAIL_WINDOW before 429 (slows guessing spread over many addresses)."),
+    Setting("login_email_window", 3600, "Seconds over which failed sign-ins per email, from all addresses, are counted."),
     Setting("sync_rate_limit", 120, "Sync requests allowed per user per minute before 429."),
     Setting("report_rate_limit", 10, "Anonymous reports allowed per client address per REPORT_RATE_WINDOW before 429."),
     Setting("report_rate_window", 3600, "Seconds over which anonymous reports and photo uploads are counted."),
@@ -70,7 +73,10 @@ class Settings:
     default_locale: str = "fr"
     session_max_age: int = 60 * 60 * 24 * 30
     login_max_failures: int = 5
+    login_address_max_failures: int = 20
     login_window: int = 300
+    login_email_max_failures: int = 50
+    login_email_window: int = 3600
     sync_rate_limit: int = 120
     report_rate_limit: int = 10
     report_rate_window: int = 3600

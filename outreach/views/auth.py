@@ -22,15 +22,21 @@ from ..web import (
 
 
 
-def _throttled(request: Request, email: str) -> int:
-    limiter = request.app.state.limits.login
-    return max(limiter.check("ip:" + client_ip(request)), limiter.check("email:" + email.strip().lower()))
+async def _authenticate(request: Request, email: str, password: str) -> tuple[dict | None, int]:
+    """(user, 0) or (None, 0) for wrong credentials, or (None, seconds to wait) when throttled.
 
-
-def _failed(request: Request, email: str) -> None:
-    limiter = request.app.state.limits.login
-    limiter.hit("ip:" + client_ip(request))
-    limiter.hit("email:" + email.strip().lower())
+    The attempt is counted before the password is checked (parallel guesses all count);
+    a right password gives it back.
+    """
+    throttle = request.app.state.limits.sign_in
+    address = client_ip(request)
+    wait, ticket = throttle.attempt(email, address)
+    if wait:
+        return None, wait
+    user = await run_db(request, users.authenticate, email, password)
+    if user is not None:
+        throttle.succeeded(email, address, ticket)
+    return user, 0
 
 
 def _set_session(request: Request, response: Response, user: dict) -> None:
@@ -74,12 +80,10 @@ async def api_sign_in(request: Request):
         errors["password"] = _("This password is too long.")
     if errors:
         raise ApiError(400, _("Some fields are missing or invalid."), errors)
-    wait = _throttled(request, email)
+    user, wait = await _authenticate(request, email, password)
     if wait:
         raise ApiError(429, _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}, None, {"Retry-After": str(wait)})
-    user = await run_db(request, users.authenticate, email, password)
     if user is None:
-        _failed(request, email)
         raise ApiError(401, _("Wrong email or password."))
     response = JSONResponse({"user": users.public(user)})
     _set_session(request, response, user)
@@ -112,13 +116,11 @@ async def login_submit(request: Request):
     context = {"next": next_url, "email": email}
     if not email.strip() or not password:
         return render(request, "login.html", dict(context, error=_("Enter your email address and your password.")), 400)
-    wait = _throttled(request, email)
+    user, wait = await _authenticate(request, email, password)
     if wait:
         message = _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}
         return render(request, "login.html", dict(context, error=message), 429, headers={"Retry-After": str(wait)})
-    user = await run_db(request, users.authenticate, email, password)
     if user is None:
-        _failed(request, email)
         return render(request, "login.html", dict(context, error=_("Wrong email or password.")), 401)
     response = RedirectResponse(next_url or home_for(request, user), status_code=303)
     _set_session(request, response, user)
