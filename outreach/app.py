@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, i18n, migrations, privacy, refdata
+from . import __version__, accesslog, assets, errors, i18n, migrations, privacy, refdata
 from .db import Store
 from .bodylimit import BodyLimitMiddleware
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     with store.write() as db:
         refdata.seed(db)
     signer = Signer(settings.secret_key)
+    accesslog.install()  # uvicorn's access log must not keep tracking, invitation or reset tokens
     hashes = assets.file_hashes()
 
     @contextlib.asynccontextmanager
