@@ -119,22 +119,24 @@ class SessionMiddleware:
         self.store = store
         self.signer = signer
 
-    def load_user(self, token: str | None) -> dict | None:
+    def load_user(self, token: str | None) -> tuple[dict | None, str | None]:
+        """(user, session id) of a live session, else (None, None)."""
         value = self.signer.loads("session", token, max_age=self.settings.session_max_age)
-        if not isinstance(value, dict) or not isinstance(value.get("uid"), int):
-            return None
-        user = users.get(self.store.db(), value["uid"])
+        if not isinstance(value, dict) or not isinstance(value.get("uid"), int) or not isinstance(value.get("sid"), str):
+            return None, None
+        user = users.session_user(self.store.db(), value["uid"], value["sid"])
         if not user or not user["active"] or user["session_epoch"] != value.get("epoch"):
-            return None
-        return user
+            return None, None
+        return user, value["sid"]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         cookies = _cookies(headers)
-        user = self.load_user(cookies.get(SESSION_COOKIE))
+        user, sid = self.load_user(cookies.get(SESSION_COOKIE))
         scope["outreach.user"] = user
+        scope["outreach.session_id"] = sid
         csrf = cookies.get(CSRF_COOKIE, "")
         new_csrf = None
         if not (16 <= len(csrf) <= 64 and csrf.replace("-", "").replace("_", "").isalnum()):

@@ -18,6 +18,7 @@ from ..web import (
     render,
     run_db,
     safe_next,
+    write_db,
 )
 
 
@@ -39,9 +40,10 @@ async def _authenticate(request: Request, email: str, password: str) -> tuple[di
     return user, 0
 
 
-def _set_session(request: Request, response: Response, user: dict) -> None:
+async def _set_session(request: Request, response: Response, user: dict) -> None:
     settings = request.app.state.settings
-    token = request.app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"]})
+    sid = await write_db(request, users.start_session, user["id"], settings.session_max_age)
+    token = request.app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"], "sid": sid})
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -86,7 +88,7 @@ async def api_sign_in(request: Request):
     if user is None:
         raise ApiError(401, _("Wrong email or password."))
     response = JSONResponse({"user": users.public(user)})
-    _set_session(request, response, user)
+    await _set_session(request, response, user)
     return response
 
 
@@ -97,7 +99,14 @@ async def api_whoami(request: Request):
     return JSONResponse({"user": users.public(user)})
 
 
+async def _end_session(request: Request) -> None:
+    sid = request.scope.get("outreach.session_id")
+    if sid:
+        await write_db(request, users.end_session, sid)
+
+
 async def api_sign_out(request: Request):
+    await _end_session(request)
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -123,12 +132,13 @@ async def login_submit(request: Request):
     if user is None:
         return render(request, "login.html", dict(context, error=_("Wrong email or password.")), 401)
     response = RedirectResponse(next_url or home_for(request, user), status_code=303)
-    _set_session(request, response, user)
+    await _set_session(request, response, user)
     return response
 
 
 async def logout_submit(request: Request):
     await read_form(request)
+    await _end_session(request)
     response = RedirectResponse(request.url_for("login").path, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
