@@ -32,8 +32,13 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
+# Office pages show residents' contacts and staff accounts; invitation and reset pages carry a
+# secret link. None may stay in a browser's or a proxy's cache (a shared computer, a back button).
+NO_STORE_PREFIXES = ("/coordinator", "/admin", "/invite/", "/reset/")
+
+
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response."""
+    """Adds the security headers to every HTTP response (and no-store on pages with personal data)."""
 
     def __init__(self, app, settings):
         self.app = app
@@ -52,12 +57,16 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        private = scope["path"].startswith(NO_STORE_PREFIXES)
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for key, value in self.headers.items():
                     if key not in headers:
                         headers[key] = value
+                if private:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
