@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 from . import __version__, accesslog, assets, errors, i18n, migrations, privacy, refdata
 from .db import Store
 from .bodylimit import BodyLimitMiddleware
-from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from .middleware import HostCheckMiddleware, OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
 from .security import Signer
 from .settings import Settings
@@ -109,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware = [
         # Outermost first: headers on every answer, even refusals and errors.
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        # Before anything builds a link from the Host header.
+        Middleware(HostCheckMiddleware, settings=settings),
         # Before anything reads a body: counts every byte received, on every route.
         Middleware(BodyLimitMiddleware, settings=settings),
         Middleware(GZipMiddleware, minimum_size=500),

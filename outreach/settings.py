@@ -27,6 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "data", "Directory holding the SQLite database, uploaded photos and the generated secret key."),
     Setting("secret_key", "", "Key that signs sessions and links. If empty, one is generated on first start and kept in DATA_DIR/secret_key (mode 0600)."),
     Setting("base_url", "", "Public URL of the site (e.g. https://outreach.example.org), used in links made outside a request (CLI, exports). Empty: taken from each request."),
+    Setting("allowed_hosts", "", "Comma-separated host names this site answers to (the Host header); '*' accepts any. Empty: the host of BASE_URL, or, when BASE_URL is empty too, only localhost and 127.0.0.1."),
     Setting("https", False, "Set to 1 behind an HTTPS reverse proxy: session cookies get the Secure flag and HSTS is sent."),
     Setting("trusted_proxies", "127.0.0.1", "Comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are trusted (uvicorn's forwarded_allow_ips). '*' trusts all."),
     Setting("default_locale", "fr", "Language of the interface when the browser asks for none we have (fr or en)."),
@@ -68,6 +69,7 @@ class Settings:
     data_dir: Path = Path("data")
     secret_key: str = ""
     base_url: str = ""
+    allowed_hosts: str = ""
     https: bool = False
     trusted_proxies: str = "127.0.0.1"
     default_locale: str = "fr"

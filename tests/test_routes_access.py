@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from outreach.access import ADMIN, OFFICE, PUBLIC, STAFF
 from outreach import users
+from outreach.security import new_csrf_token
 from outreach.web import CSRF_COOKIE, SESSION_COOKIE
 
 ROLES = ("anonymous", "field", "coordinator", "admin")
@@ -93,14 +94,17 @@ def _path(route) -> str:
 
 def _request(app, cookie, method, path):
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
-    client.cookies.set(CSRF_COOKIE, "c" * 32)
+    # The CSRF token the server would have given this session's pages.
+    sid = (app.state.signer.loads("session", cookie) or {}).get("sid") if cookie else None
+    token = new_csrf_token(app.state.signer, sid)
+    client.cookies.set(CSRF_COOKIE, token)
     if cookie:
         client.cookies.set(SESSION_COOKIE, cookie)
     if path.startswith("/api/"):
         return client.request(method, path, json={})
     if method == "GET":
         return client.get(path)
-    return client.request(method, path, data={"csrf_token": "c" * 32})
+    return client.request(method, path, data={"csrf_token": token})
 
 
 def test_each_route_answers_each_role_as_declared(app, sessions):

@@ -8,7 +8,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from .. import users
 from ..validation import is_text
 from ..i18n import gettext as _
+from ..security import new_csrf_token
 from ..web import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     ApiError,
     client_ip,
@@ -53,6 +55,9 @@ async def _set_session(request: Request, response: Response, user: dict) -> None
         secure=settings.https or request.url.scheme == "https",
         path="/",
     )
+    # A new session, a new CSRF token bound to it: the next form works without a page load first.
+    response.set_cookie(CSRF_COOKIE, new_csrf_token(request.app.state.signer, sid), httponly=True, samesite="lax",
+                        secure=settings.https or request.url.scheme == "https", path="/")
 
 
 def home_for(request: Request, user: dict | None) -> str:
