@@ -80,6 +80,11 @@ def read_invitation(signer, token: str, max_age: int) -> dict | None:
     return data
 
 
+def token_used(db: Database, jti: str) -> bool:
+    """Whether a one-time link's id has been used already (checked before showing its form)."""
+    return bool(list(db.query("select 1 from used_tokens where jti = ?", [jti])))
+
+
 def _use_once(db: Database, jti: str) -> bool:
     """Record a one-time id; False if it was already used (the primary key decides, not a check)."""
     return db.execute("insert or ignore into used_tokens (jti, used_at) values (?, ?)", [jti, now_iso()]).rowcount == 1

@@ -55,18 +55,11 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
     def locale(context) -> str:
         return context["request"].scope.get("outreach.locale", "fr")
 
-    @pass_context
-    def url_or_none(context, name: str, **params):
-        from .web import url_or_none as _u
-
-        return _u(context["request"], name, **params)
-
     env.globals.update(
         static=static,
         csrf_field=csrf_field,
         current_user=current_user,
         locale=locale,
-        url_or_none=url_or_none,
         app_version=__version__,
         settings=settings,
     )

@@ -101,7 +101,7 @@ def cmd_backup(args, settings: Settings) -> int:
 
 
 def cmd_export(args, settings: Settings) -> int:
-    from .coordinator import exports, lists as queries
+    from .coordinator import exports, lists
 
     params = {k: v for k, v in (("start", args.start), ("end", args.end), ("zone", args.zone)) if v}
     store = _store(settings)
@@ -109,8 +109,8 @@ def cmd_export(args, settings: Settings) -> int:
         db = store.db()
         choices = {"zones": {r["code"] for r in db.query("select code from zones")}, "tools": set()}
         try:
-            f = queries.parse_filters(params, choices)
-        except queries.FilterError as e:
+            f = lists.parse_filters(params, choices)
+        except lists.FilterError as e:
             for name, message in e.errors.items():
                 print(f"error: --{name}: {message}", file=sys.stderr)
             return 2
@@ -182,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("create-api-key", help="make an Open311 API key for another civic app (printed once)")
     s.add_argument("name", help="who the key is for, e.g. the app's name")
     s.set_defaults(func=cmd_create_api_key)
-    # coordinators (issue 5)
+    # coordinators
     s = sub.add_parser("export", help="write encounters, reports or outings as CSV or GeoJSON (recorded in the audit log)")
     s.add_argument("kind", choices=("encounters", "reports", "outings"))
     s.add_argument("--format", choices=("csv", "geojson"), default="csv")

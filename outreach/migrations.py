@@ -2,6 +2,11 @@
 
 Sections below belong to areas of the product; add a new function at the end of
 your area's section (a new migration), never change one that has shipped.
+
+Why one file longer than the usual ~350 lines: sqlite-utils applies migrations in the order
+they were registered, so the order of this file *is* the schema's history. Split over modules,
+that order would hang on import order, and a reordered import would apply changes out of
+sequence on a fresh database. The file only grows by appending, and nobody edits the middle.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def m001_core(db: Database) -> None:
     db["used_tokens"].create({"jti": str, "used_at": str}, pk="jti")
 
 
-# --- field: sync, encounters, outings, contacts (issue 3) -----------------------------
+# --- field: sync, encounters, outings, contacts -------------------------------------
 
 
 @migrations()
@@ -198,7 +203,7 @@ def m010_field(db: Database) -> None:
     db["contacts"].create_index(["expires_at"])
 
 
-# --- worksites: reports, photos, Open311 (issue 4) ------------------------------------
+# --- worksites: reports, photos, Open311 --------------------------------------------
 
 
 @migrations()
@@ -337,7 +342,7 @@ def m022_report_duplicates_index(db: Database) -> None:
     db["reports"].create_index(["duplicate_of"])
 
 
-# --- coordinators: dashboards, planning, privacy (issue 5) ----------------------------
+# --- coordinators: dashboards, planning, privacy ------------------------------------
 
 
 # Coverage aggregates kept up to date at write time by triggers, so the dashboard reads a few
@@ -439,7 +444,7 @@ def _aggregate_triggers() -> list[str]:
     ]
 
 
-# Sync ingest (issue 3's speed target): per-row insert triggers cost more than the inserts
+# Sync ingest (the field app's speed target): per-row insert triggers cost more than the inserts
 # themselves (about 5 µs per trigger call, even with a WHEN clause that skips the body). Inserts
 # of encounters and encounter_tools are now counted by their writers, in the same transaction,
 # with one statement per aggregate table per batch: stats.add_encounters / stats.add_tools.

@@ -239,7 +239,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                       "400": _error("The bytes do not hash to the name"), "413": _error("Larger than 10 MiB"),
                       "415": _error("Not a JPEG, PNG or WebP image"), "429": _error("Too many uploads")},
     },
-    # Worksites (issue 4): "me too" on open reports nearby, before filing a duplicate.
+    # Worksites: "me too" on open reports nearby, before filing a duplicate.
     ("/api/v1/reports/nearby", "get"): {
         "summary": "Open reports of one category within about 150 m (public fields only)",
         "security": [],

@@ -11,9 +11,10 @@ from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by e
 from .assets import STATIC_DIR, HashedStaticFiles
 from .views import admin as admin_views
 from .views import auth, pages
-from .views import api, field  # field app and sync (issue 3)
-from .views import open311 as open311_views, public, reports_api, triage  # worksites (issue 4)
-from .views import coordinator, privacy  # coordinators (issue 5)
+from .views import api, field  # field app and sync
+from .views import open311 as open311_views, public, reports_api, triage  # worksites
+from .views import privacy  # coordinators
+from .views.coordinator import dashboard, exports, followups, lists, map as coverage_map, planning
 
 
 def routes() -> list:
@@ -30,7 +31,7 @@ def routes() -> list:
         route("/api/v1/session", auth.api_sign_out, name="api_sign_out", allow=PUBLIC, methods=["DELETE"]),
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
         #
-        # --- field app and sync (issue 3) ---------------------------------------------
+        # --- field app and sync -------------------------------------------------------
         route("/app", field.field_app, name="field_app", allow=PUBLIC),  # a shell: data comes from bootstrap
         route("/app/encounters", field.encounter_form, name="field_encounter_form", allow=STAFF, methods=["POST"]),
         route("/sw.js", field.service_worker, name="service_worker", allow=PUBLIC),
@@ -39,7 +40,7 @@ def routes() -> list:
         route("/api/v1/bootstrap", api.bootstrap, name="api_bootstrap", allow=STAFF, methods=["GET"]),
         route("/api/v1/openapi.json", api.openapi_json, name="api_openapi", allow=PUBLIC, methods=["GET"]),
         #
-        # --- worksites: reports, tracking, triage, Open311 (issue 4) -------------------
+        # --- worksites: reports, tracking, triage, Open311 ------------------------------
         route("/report", public.report_form, name="report_form", allow=PUBLIC, methods=["GET"]),
         route("/report", public.report_submit, name="report_submit", allow=PUBLIC, methods=["POST"]),
         route("/track/{token}", public.track, name="track", allow=PUBLIC, methods=["GET"]),
@@ -66,22 +67,22 @@ def routes() -> list:
         route("/open311/v2/requests/{request_id}.{fmt}", open311_views.request_one, name="open311_request", allow=PUBLIC, methods=["GET"]),
         route("/open311/v2/tokens/{token}.{fmt}", open311_views.token, name="open311_token", allow=PUBLIC, methods=["GET"]),
         #
-        # --- coordinators and admins (issue 5) ---------------------------------------
-        route("/coordinator", coordinator.dashboard, name="dashboard", allow=OFFICE),
-        route("/coordinator/encounters", coordinator.encounter_list, name="encounters", allow=OFFICE),
-        route("/coordinator/outings", coordinator.outing_list, name="outings", allow=OFFICE),
-        route("/coordinator/outings/{outing_id}", coordinator.outing_report, name="outing_report", allow=OFFICE),
-        route("/coordinator/map", coordinator.map_page, name="map", allow=OFFICE),
-        route("/coordinator/map.geojson", coordinator.map_data, name="map_data", allow=OFFICE),
-        route("/coordinator/planning", coordinator.planning_page, name="planning", allow=OFFICE, methods=["GET"]),
-        route("/coordinator/planning", coordinator.planning_submit, name="planning_submit", allow=OFFICE, methods=["POST"]),
-        route("/coordinator/planning/{outing_id}/cancel", coordinator.planning_cancel, name="planning_cancel", allow=OFFICE, methods=["POST"]),
-        route("/coordinator/exports", coordinator.exports_page, name="exports", allow=OFFICE),
-        route("/coordinator/exports/{kind}.{fmt}", coordinator.export_download, name="export_download", allow=OFFICE),
-        route("/coordinator/followups", coordinator.followup_list, name="followups", allow=OFFICE),
-        route("/coordinator/followups/{contact_id}/done", coordinator.followup_done, name="followup_done", allow=OFFICE, methods=["POST"]),
-        route("/coordinator/devices", coordinator.device_list, name="devices", allow=OFFICE),
-        route("/coordinator/audit", coordinator.audit_log, name="audit", allow=OFFICE),
+        # --- coordinators and admins -------------------------------------------------
+        route("/coordinator", dashboard.dashboard, name="dashboard", allow=OFFICE),
+        route("/coordinator/encounters", lists.encounter_list, name="encounters", allow=OFFICE),
+        route("/coordinator/outings", lists.outing_list, name="outings", allow=OFFICE),
+        route("/coordinator/outings/{outing_id}", lists.outing_report, name="outing_report", allow=OFFICE),
+        route("/coordinator/map", coverage_map.map_page, name="map", allow=OFFICE),
+        route("/coordinator/map.geojson", coverage_map.map_data, name="map_data", allow=OFFICE),
+        route("/coordinator/planning", planning.planning_page, name="planning", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/planning", planning.planning_submit, name="planning_submit", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/planning/{outing_id}/cancel", planning.planning_cancel, name="planning_cancel", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/exports", exports.exports_page, name="exports", allow=OFFICE),
+        route("/coordinator/exports/{kind}.{fmt}", exports.export_download, name="export_download", allow=OFFICE),
+        route("/coordinator/followups", followups.followup_list, name="followups", allow=OFFICE),
+        route("/coordinator/followups/{contact_id}/done", followups.followup_done, name="followup_done", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/devices", lists.device_list, name="devices", allow=OFFICE),
+        route("/coordinator/audit", lists.audit_log, name="audit", allow=OFFICE),
         route("/coordinator/privacy", privacy.privacy_page, name="privacy", allow=OFFICE, methods=["GET"]),
         route("/coordinator/privacy", privacy.privacy_search, name="privacy_search", allow=OFFICE, methods=["POST"]),
         route("/coordinator/privacy/export", privacy.privacy_export, name="privacy_export", allow=OFFICE, methods=["POST"]),
@@ -102,5 +103,5 @@ def routes() -> list:
         route("/invite/{token}", admin_views.invite_submit, name="invite_submit", allow=PUBLIC, methods=["POST"]),
         route("/reset/{token}", admin_views.reset_page, name="password_reset", allow=PUBLIC, methods=["GET"]),
         route("/reset/{token}", admin_views.reset_submit, name="password_reset_submit", allow=PUBLIC, methods=["POST"]),
-        Mount("/vendor/leaflet", app=HashedStaticFiles(directory=coordinator.LEAFLET_DIR), name="leaflet"),
+        Mount("/vendor/leaflet", app=HashedStaticFiles(directory=coverage_map.LEAFLET_DIR), name="leaflet"),
     ]

@@ -136,11 +136,3 @@ def safe_next(target: str | None, default: str) -> str:
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers=None) -> HTMLResponse:
     """Render a template of outreach/templates with the request in its context."""
     return request.app.state.templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
-
-
-def url_or_none(request: Request, name: str, **params) -> str | None:
-    """The URL of a named route, or None where this build has no such route."""
-    try:
-        return str(request.url_for(name, **params).path)
-    except Exception:
-        return None

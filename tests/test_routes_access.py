@@ -21,10 +21,10 @@ EXPECTED = {
     # core
     "home": PUBLIC, "health": PUBLIC, "set_language": PUBLIC, "login": PUBLIC, "login_submit": PUBLIC, "logout": PUBLIC,
     "api_sign_in": PUBLIC, "api_whoami": PUBLIC, "api_sign_out": PUBLIC, "static": PUBLIC,
-    # field app and sync (issue 3)
+    # field app and sync
     "field_app": PUBLIC, "service_worker": PUBLIC, "manifest": PUBLIC, "api_sync": STAFF, "api_bootstrap": STAFF,
     "api_openapi": PUBLIC, "field_encounter_form": STAFF,
-    # worksites (issue 4): residents report and follow anonymously; triage is office work
+    # worksites: residents report and follow anonymously; triage is office work
     "report_form": PUBLIC, "report_submit": PUBLIC, "track": PUBLIC, "track_info": PUBLIC, "track_photo": PUBLIC,
     "worksites": PUBLIC, "worksite_volunteer": PUBLIC, "photo": PUBLIC, "api_reports": PUBLIC, "api_reports_nearby": PUBLIC,
     "api_report_me_too": PUBLIC, "api_attachment": PUBLIC,
@@ -32,7 +32,7 @@ EXPECTED = {
     "triage_merge": OFFICE,
     "open311_discovery": PUBLIC, "open311_services": PUBLIC, "open311_service": PUBLIC, "open311_requests": PUBLIC,
     "open311_requests_post": PUBLIC, "open311_request": PUBLIC, "open311_token": PUBLIC,
-    # coordinators and admins (issue 5)
+    # coordinators and admins
     "dashboard": OFFICE, "encounters": OFFICE, "outings": OFFICE, "outing_report": OFFICE, "map": OFFICE, "map_data": OFFICE,
     "planning": OFFICE, "planning_submit": OFFICE, "planning_cancel": OFFICE, "exports": OFFICE, "export_download": OFFICE,
     "followups": OFFICE, "followup_done": OFFICE, "devices": OFFICE, "audit": OFFICE, "privacy": OFFICE,

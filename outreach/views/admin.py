@@ -129,14 +129,10 @@ async def consent_add(request: Request):
 
 # --- pages opened by a signed link (public) -----------------------------------------------------
 
-def _used(db, jti: str) -> bool:
-    return bool(list(db.query("select 1 from used_tokens where jti = ?", [jti])))
-
-
 async def _invitation(request: Request) -> dict:
     settings = request.app.state.settings
     invitation = admin.read_invitation(request.app.state.signer, request.path_params["token"], settings.invite_max_age)
-    if invitation is None or await run_db(request, _used, "inv-" + invitation["jti"]):
+    if invitation is None or await run_db(request, admin.token_used, "inv-" + invitation["jti"]):
         raise HTTPException(400, _("This link is invalid or has expired. Ask an administrator for a new one."))
     return invitation
 
@@ -174,7 +170,7 @@ async def _reset(request: Request) -> dict:
     settings = request.app.state.settings
     token = request.path_params["token"]
     reset = await run_db(request, admin.read_reset, request.app.state.signer, token, settings.invite_max_age)
-    if reset is None or await run_db(request, _used, "rst-" + reset["jti"]):
+    if reset is None or await run_db(request, admin.token_used, "rst-" + reset["jti"]):
         raise HTTPException(400, _("This link is invalid or has expired. Ask an administrator for a new one."))
     return reset
 

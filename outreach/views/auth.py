@@ -62,12 +62,10 @@ async def _set_session(request: Request, response: Response, user: dict) -> None
 
 def home_for(request: Request, user: dict | None) -> str:
     """Where a person lands after signing in."""
-    from ..web import url_or_none
-
     if user and user["role"] == "field":
-        return url_or_none(request, "field_app") or "/"
+        return request.url_for("field_app").path
     if user:
-        return url_or_none(request, "dashboard") or "/"
+        return request.url_for("dashboard").path
     return "/"
 
 

@@ -17,7 +17,7 @@ from ..field import encounters, outings, sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
-from ..web import current_user, read_form, render, run_db, url_or_none, write_db
+from ..web import current_user, read_form, render, run_db, write_db
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
@@ -110,11 +110,11 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
         "urls": {
-            "bootstrap": url_or_none(request, "api_bootstrap"),
-            "sync": url_or_none(request, "api_sync"),
-            "session": url_or_none(request, "api_sign_in"),
-            "sw": url_or_none(request, "service_worker"),
-            "report": url_or_none(request, "report_form"),
+            "bootstrap": request.url_for("api_bootstrap").path,
+            "sync": request.url_for("api_sync").path,
+            "session": request.url_for("api_sign_in").path,
+            "sw": request.url_for("service_worker").path,
+            "report": request.url_for("report_form").path,
         },
     }
     return render(
@@ -195,8 +195,8 @@ async def encounter_form(request: Request):
 
 
 def precache_pages(request: Request) -> list[str]:
-    """The app-shell pages this build has (built from the route table, so a missing page is skipped)."""
-    return [path for name in PRECACHED_PAGES if (path := url_or_none(request, name))]
+    """The app-shell pages, from the route table."""
+    return [request.url_for(name).path for name in PRECACHED_PAGES]
 
 
 @lru_cache(maxsize=4)

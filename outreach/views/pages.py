@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 from .. import __version__
+from ..db import healthy
 from ..i18n import LOCALES
 from ..web import LANG_COOKIE, current_user, render, run_db, safe_next
 from .auth import home_for
@@ -30,5 +31,5 @@ async def set_language(request: Request):
 
 
 async def health(request: Request):
-    ok = await run_db(request, lambda db: db.execute("select 1").fetchone()[0] == 1)
+    ok = await run_db(request, healthy)
     return JSONResponse({"ok": ok, "version": __version__})

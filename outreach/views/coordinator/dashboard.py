@@ -1,0 +1,62 @@
+"""The coordinators' dashboard: coverage over a period, by zone, tool, outcome and week."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ... import labels
+from ...coordinator import charts, stats
+from ...coordinator.lists import FilterError
+from ...i18n import get_locale
+from ...i18n import gettext as _
+from ...web import render, run_db
+from .common import page_context, parse_filters, reference, today
+
+
+def _period(params, ref: dict) -> stats.Period:
+    """The period and zone asked for; raises FilterError. A missing bound takes the default's."""
+    period = stats.default_period(today())
+    f = parse_filters({k: params.get(k) for k in ("start", "end", "zone") if params.get(k) is not None}, ref)
+    # One bound alone keeps the default length (eight weeks) on the other side.
+    if f.end and not f.start:
+        start, end = stats.default_period(f.end).start, f.end
+    else:
+        start = f.start or period.start
+        end = f.end or (period.end if not f.start or f.start <= period.end else f.start)
+    if start > end:
+        raise FilterError({"end": _("The end date is before the start date.")})
+    if (end - start).days > 3 * 366:
+        raise FilterError({"start": _("Choose a period of at most three years.")})
+    return stats.Period(start, end, f.zone)
+
+
+def _dashboard_data(db, locale: str, params) -> dict:
+    ref = reference(db, locale)
+    errors: dict = {}
+    try:
+        period = _period(params, ref)
+    except FilterError as e:
+        period, errors = stats.default_period(today()), e.errors
+    o = stats.overview(db, period)
+    zones_shown = [period.zone] if period.zone else list(ref["zones"])
+    return {
+        "ref": ref,
+        "errors": errors,
+        "o": o,
+        "period": period,
+        "tools_chart": charts.bars({t: v["presented"] for t, v in o["tools"].items()}, ref["tools"], order=ref["tools"]),
+        "outcome_chart": charts.bars(o["outcome"], labels.plain(labels.OUTCOMES), order=labels.OUTCOMES),
+        "interest_chart": charts.bars(o["interest"], labels.plain(labels.INTERESTS), order=labels.INTERESTS),
+        "place_chart": charts.bars(o["place_type"], labels.plain(labels.PLACE_TYPES), order=labels.PLACE_TYPES),
+        "report_chart": charts.bars(o["reports"], labels.plain(labels.REPORT_STATES), order=labels.REPORT_STATES),
+        "zone_tool": charts.heat(o["zone_tool"], zones_shown, ref["tools"], dict(ref["zones"], **{"": _("No zone")}), ref["tools"]),
+        "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")})),
+        "upcoming": stats.upcoming_outings(db, today(), period.zone),
+    }
+
+
+async def dashboard(request: Request):
+    data = await run_db(request, _dashboard_data, get_locale(), request.query_params)
+    period = data["period"]
+    data["filter_params"] = {"start": period.start.isoformat(), "end": period.end.isoformat(), **({"zone": period.zone} if period.zone else {})}
+    return render(request, "coordinator/dashboard.html", page_context(**data), status_code=400 if data["errors"] else 200)

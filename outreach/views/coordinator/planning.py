@@ -1,0 +1,59 @@
+"""Outing planning: the planned outings, a form to plan one, and cancelling one not yet started."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from ...coordinator import lists, planning
+from ...i18n import get_locale
+from ...i18n import gettext as _
+from ...web import current_user, read_form, render, run_db, write_db
+from .common import page_context, reference, today
+
+
+def _planning_data(db, locale: str) -> dict:
+    return {
+        "ref": reference(db, locale),
+        "planned": planning.planned(db, today()),
+        "members": [w for w in lists.workers(db) if w["active"]],
+    }
+
+
+async def planning_page(request: Request, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    data = await run_db(request, _planning_data, get_locale())
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "coordinator/planning.html",
+        page_context(**data, errors=errors or {}, values=values or {"members": []}, done=done, today=today()),
+        status_code=status,
+    )
+
+
+async def planning_submit(request: Request):
+    form = await read_form(request)
+    members = [str(m) for m in form.getlist("members")]
+    values = {k: str(form.get(k, ""))[:200] for k in ("zone", "format", "planned_date")}
+    values["members"] = members
+    user = current_user(request)
+
+    def save(db):
+        plan = planning.validate(db, form, members, today())
+        return planning.plan(db, plan, user["id"])
+
+    try:
+        await write_db(request, save)
+    except planning.PlanError as e:
+        return await planning_page(request, e.errors, values, 400)
+    return RedirectResponse(request.url_for("planning").path + "?done=planned", status_code=303)
+
+
+async def planning_cancel(request: Request):
+    await read_form(request)
+    outing_id = request.path_params["outing_id"]
+    user = current_user(request)
+    ok = lists.ID_RE.match(outing_id) and await write_db(request, planning.cancel, outing_id, user["id"])
+    if not ok:
+        return await planning_page(request, {"_": _("This outing cannot be cancelled: it has started or does not exist.")}, None, 400)
+    return RedirectResponse(request.url_for("planning").path + "?done=cancelled", status_code=303)
