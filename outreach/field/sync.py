@@ -21,7 +21,7 @@ from . import encounters, outings
 from ..worksites import intake as _reports
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
 from ..i18n import gettext as _
-from ..validation import is_int, is_text, is_uuid, parse_time
+from ..validation import echoed_id, hostile_values, printable_errors, is_int, is_text, is_uuid, parse_time
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
@@ -126,7 +126,7 @@ def _check_entry(ctx: Context, entry) -> tuple[dict, dict]:
             errors[str(key)[:40]] = _("unknown field")
     if not is_uuid(entry.get("id")):
         errors["id"] = _("must be a UUID")
-    if entry.get("kind") not in KINDS:
+    if not isinstance(entry.get("kind"), str) or entry["kind"] not in KINDS:
         errors["kind"] = _("must be one of: {choices}").format(choices=", ".join(sorted(KINDS)))
     version = entry.get("version")
     if not is_int(version) or not 1 <= version <= MAX_VERSION:
@@ -232,6 +232,7 @@ def process(db: Database, user: dict, entries: list, **options) -> dict:
 
 
 def _rejected(entry_id, errors: dict) -> dict:
+    errors = printable_errors(errors)
     return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
 
 
@@ -244,14 +245,20 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
                 and data.__class__ is dict and (created is None or parse_time(created) is not None)):
             entry_id = entry_id.lower()
             if entry_id not in seen:
-                seen.add(entry_id)
-                check = KINDS[kind].validate(ctx, data)
-                if check.errors:
-                    return _rejected(entry_id, check.errors)
-                return _ready(ctx, index, entry_id, kind, version, created, data, check.clean)
+                try:
+                    check = KINDS[kind].validate(ctx, data)
+                except (OverflowError, TypeError, ValueError, UnicodeError):
+                    check = None  # a hostile value (a number past 2^64...): the full path names it
+                if check is not None:
+                    seen.add(entry_id)
+                    if check.errors:
+                        return _rejected(entry_id, check.errors)
+                    return _ready(ctx, index, entry_id, kind, version, created, data, check.clean)
+    hostile = hostile_values(raw, "entry") if isinstance(raw, dict) else {}
+    if hostile:  # before any rule: none may overflow or store text that is not Unicode
+        return _rejected(echoed_id(raw), {k.replace("entry.", "", 1): v for k, v in hostile.items()})
     entry, errors = _check_entry(ctx, raw)
-    raw_id = entry.get("id")
-    entry_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    entry_id = echoed_id(entry)
     if not errors:
         entry_id = entry_id.lower()
         if entry_id in seen:

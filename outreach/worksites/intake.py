@@ -21,7 +21,7 @@ from . import states as rs
 from ..i18n import gettext as _
 from ..canonical import content_hash
 from .photos import is_sha256
-from ..validation import is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
+from ..validation import echoed_id, hostile_values, printable_errors, is_uuid, parse_time  # noqa: F401 (is_uuid: used by the views through this module)
 
 TRACK_PURPOSE = "report-track"
 TRACK_MAX_AGE = 5 * 365 * 24 * 3600  # a tracking link is kept as long as the report matters
@@ -286,10 +286,12 @@ def submit_report(db: Database, entry: object, *, source: str = "resident", devi
     ``unchanged`` (the phone's retry), anything else under that id is a ``conflict``.
     """
     if clean is None:
-        clean, errors = validate_entry(db, entry, source=source)
+        # Values no rule may see (lone surrogates, numbers past 2^53) are refused first.
+        errors = {k.replace("entry.", "", 1): v for k, v in hostile_values(entry, "entry").items()}
+        if not errors:
+            clean, errors = validate_entry(db, entry, source=source)
         if errors:
-            raw_id = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else None
-            return {"id": raw_id[:64] if raw_id else None, "status": "rejected", "errors": errors}
+            return {"id": echoed_id(entry), "status": "rejected", "errors": printable_errors(errors)}
     entry_id = entry["id"].lower()
     version = entry["version"]
     digest = content_hash(entry["data"])
