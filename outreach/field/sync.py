@@ -37,11 +37,14 @@ class Kind:
     store: Callable  # (db, ctx, entry, clean, *, update) -> None
     may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
     store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
+    may_create: Callable | None = None  # (db, ctx, entry_id) -> reason or None: a row may exist before any sync
+    check_links: Callable | None = None  # (ctx, clean) -> errors: rows the entry points at must be the user's to use
 
 
 KINDS: dict[str, Kind] = {
-    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
-    "outing": Kind(outings.validate, outings.store, outings.may_update),
+    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many,
+                      check_links=encounters.check_links),
+    "outing": Kind(outings.validate, outings.store, outings.may_update, may_create=outings.may_create),
 }
 # Reports filed by a worker with a resident.
 KINDS["report"] = Kind(_reports.validate_report, _reports.store_report,
@@ -85,6 +88,14 @@ class Context:
         if self._consents is None:
             self._consents = refdata.consent_versions(self.db)
         return self._consents
+
+    def outing_refused(self, outing_id: str) -> bool:
+        """True when this outing exists and the user is not in its team (read once per outing)."""
+        cache = self.__dict__.setdefault("_outings", {})
+        if outing_id not in cache:
+            exists = self.db.execute("select 1 from outings where id = ?", [outing_id]).fetchone()
+            cache[outing_id] = bool(exists) and not outings.is_member(self.db, outing_id, self.user["id"])
+        return cache[outing_id]
 
     def active_user_ids(self, ids: list[int]) -> set[int]:
         if not ids:
@@ -274,6 +285,11 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
 
 def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict):
     """The checked entry with its canonical text and hash, or 'rejected' when data has no canonical form."""
+    links = KINDS[kind].check_links
+    if links is not None:
+        errors = links(ctx, clean)
+        if errors:
+            return _rejected(entry_id, errors)
     try:
         text = canonical(data)
     except ValueError:  # NaN or infinity cannot be canonical JSON
@@ -307,6 +323,10 @@ def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> 
         if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user["id"]:
             return {"id": entry.id, "status": "unchanged", "hash": entry.hash, "received_at": same["received_at"]}
         return _conflict(entry.id, history, _("The server already has this version with other content."))
+    if not history and KINDS[entry.kind].may_create is not None:
+        reason = KINDS[entry.kind].may_create(db, ctx, entry.id)
+        if reason:
+            return _rejected(entry.id, {"id": reason})
     if history:
         if history[-1]["version"] > entry.version:
             return _conflict(entry.id, history, _("The server already has a newer version of this entry."))
