@@ -407,6 +407,16 @@ def public_view(db: Database, report_id: str) -> dict | None:
     return report
 
 
+def original_public_state(db: Database, original_id: str) -> dict | None:
+    """What a merged duplicate's reporter may know of the original: its state and date, and
+    its title only once the worksite is listed publicly. Never its token, question or photos."""
+    row = db.execute("select status, scheduled_for, title from reports where id = ?", [original_id]).fetchone()
+    if not row:
+        return None
+    listed = row[0] in rs.PUBLIC_WORKSITE
+    return {"status": row[0], "scheduled_for": row[1], "title": row[2] if listed else None, "listed": listed}
+
+
 def photo_states(db: Database, report_id: str) -> list[dict]:
     """Photos of a report in order, each with ``arrived`` (False: "photo pending")."""
     return list(db.query(
