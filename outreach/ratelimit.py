@@ -113,6 +113,7 @@ class Limits:
     report: RateLimiter
     upload: RateLimiter
     sign_in: LoginThrottle
+    nearby: RateLimiter
     extra: dict[str, RateLimiter] = field(default_factory=dict)
 
     @classmethod
@@ -124,4 +125,5 @@ class Limits:
             upload=RateLimiter(s.upload_rate_limit, s.report_rate_window),
             sign_in=LoginThrottle(s.login_max_failures, s.login_address_max_failures, s.login_window,
                                   s.login_email_max_failures, s.login_email_window),
+            nearby=RateLimiter(s.nearby_rate_limit, 60),
         )

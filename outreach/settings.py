@@ -41,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report_rate_limit", 10, "Anonymous reports allowed per client address per REPORT_RATE_WINDOW before 429."),
     Setting("report_rate_window", 3600, "Seconds over which anonymous reports and photo uploads are counted."),
     Setting("upload_rate_limit", 30, "Anonymous photo uploads allowed per client address per REPORT_RATE_WINDOW before 429."),
+    Setting("nearby_rate_limit", 60, "Searches for reports near a place allowed per client address per minute before 429."),
     Setting("max_open_reports_per_contact", 5, "Open reports one reporter email or phone may have at once."),
     Setting("max_body_bytes", 1024 * 1024, "Largest JSON request body accepted (bytes)."),
     Setting("max_photo_bytes", 10 * 1024 * 1024, "Largest photo upload accepted (bytes)."),
@@ -83,6 +84,7 @@ class Settings:
     report_rate_limit: int = 10
     report_rate_window: int = 3600
     upload_rate_limit: int = 30
+    nearby_rate_limit: int = 60
     max_open_reports_per_contact: int = 5
     max_body_bytes: int = 1024 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024

@@ -129,7 +129,7 @@ BAD = [
     ({"location": {"lat": 91, "lon": 5}}, "data.location"),
     ({"location": {"lat": "45", "lon": 5}}, "data.location"),
     ({"location": {"lat": True, "lon": 5}}, "data.location"),
-    ({"location": {"lat": 1e308 * 10, "lon": 5}}, "data.location"),
+    ({"location": {"lat": 1e308 * 10, "lon": 5}}, "data.location.lat"),
     ({"location": {"lat": 45, "lon": 5, "accuracy_m": -1}}, "data.location.accuracy_m"),
     ({"location": {"lat": 45, "lon": 5, "extra": 1}}, "data.location"),
     ({"location": [45, 5]}, "data.location"),

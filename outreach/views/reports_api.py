@@ -115,7 +115,11 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 async def nearby(request: Request):
-    """GET /api/v1/reports/nearby?category=&lat=&lon=: open reports of that category within ~150 m."""
+    """GET /api/v1/reports/nearby?category=&lat=&lon=: accepted worksites of that category within ~150 m."""
+    wait = request.app.state.limits.nearby.hit(f"ip:{client_ip(request)}")
+    if wait:
+        raise ApiError(429, _("Too many searches from this connection. Try again in a minute."), {"retry_after": wait},
+                       headers={"Retry-After": str(wait)})
     q = request.query_params
     category = q.get("category", "")
     try:
@@ -126,7 +130,7 @@ async def nearby(request: Request):
         raise ApiError(400, _("lat and lon must be numbers."))
     if category not in await run_db(request, refdata.codes, "categories"):
         raise ApiError(400, _("Unknown category."))
-    found = await run_db(request, reports.nearby_open, category, lat, lon)
+    found = await run_db(request, reports.nearby_open, category, lat, lon, public_only=True)
     return JSONResponse({"radius_m": reports.NEARBY_METRES, "reports": found})
 
 

@@ -425,15 +425,20 @@ def photo_states(db: Database, report_id: str) -> list[dict]:
 
 
 def nearby_open(db: Database, category: str, lat: float, lon: float, *, radius_m: float = NEARBY_METRES,
-                limit: int = 5, exclude: str | None = None) -> list[dict]:
-    """Open reports of the same category within ``radius_m``, nearest first (public fields only)."""
+                limit: int = 5, exclude: str | None = None, public_only: bool = False) -> list[dict]:
+    """Open reports of the same category within ``radius_m``, nearest first (public fields only).
+
+    ``public_only``: only worksites a coordinator has accepted (what anyone may read); the
+    triage page, for staff, also sees those not moderated yet.
+    """
     dlat = radius_m / 111_320
     dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    marks = ",".join("?" * len(rs.OPEN))
+    states = rs.PUBLIC_WORKSITE if public_only else rs.OPEN
+    marks = ",".join("?" * len(states))
     rows = db.query(
         f"select id, title, address, where_detail, status, lat, lon, me_too_count from reports"
         f" where category = ? and lat between ? and ? and lon between ? and ? and status in ({marks})",
-        [category, lat - dlat, lat + dlat, lon - dlon, lon + dlon, *sorted(rs.OPEN)],
+        [category, lat - dlat, lat + dlat, lon - dlon, lon + dlon, *sorted(states)],
     )
     found = []
     for r in rows:
