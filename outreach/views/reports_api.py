@@ -76,8 +76,6 @@ async def upload_attachment(request: Request):
     sha = request.path_params["sha256"]
     if not photos.is_sha256(sha):
         raise ApiError(400, _("The name must be the sha256 of the photo, in lowercase hexadecimal."))
-    if await run_db(request, photos.has, sha):
-        return JSONResponse({"sha256": sha, "status": "unchanged"}, 200)
     if current_user(request) is None:
         wait = request.app.state.limits.upload.hit(f"ip:{client_ip(request)}")
         if wait:
@@ -88,6 +86,12 @@ async def upload_attachment(request: Request):
         raise ApiError(415, _("Only JPEG, PNG and WebP photos are accepted."))
     max_bytes = request.app.state.settings.max_photo_bytes
     data = await _read_limited(request, max_bytes)
+    # The bytes are read and checked before saying whether the photo is already here: only
+    # someone who holds the photo learns that (a hash alone tells nothing).
+    if photos.sha256_hex(data) != sha:
+        raise ApiError(400, _("The bytes received do not match their sha256 name: send the photo again."))
+    if await run_db(request, photos.has, sha):
+        return JSONResponse({"sha256": sha, "status": "unchanged"}, 200)
     uploads = request.app.state.settings.uploads_dir
     try:
         # Decoding is the slow part: done in a worker thread, outside the write lock.

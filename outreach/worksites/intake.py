@@ -400,7 +400,7 @@ def public_view(db: Database, report_id: str) -> dict | None:
     if not rows:
         return None
     report = rows[0]
-    report["photos"] = photo_states(db, report_id)
+    report["photos"] = photo_states(db, report_id, own_only=True)
     report["history"] = list(db.query(
         "select at, kind, from_status, to_status, text from report_events"
         " where report_id = ? and public = 1 order by at, id", [report_id]))
@@ -417,11 +417,22 @@ def original_public_state(db: Database, original_id: str) -> dict | None:
     return {"status": row[0], "scheduled_for": row[1], "title": row[2] if listed else None, "listed": listed}
 
 
-def photo_states(db: Database, report_id: str) -> list[dict]:
-    """Photos of a report in order, each with ``arrived`` (False: "photo pending")."""
-    return list(db.query(
+def photo_states(db: Database, report_id: str, *, own_only: bool = False) -> list[dict]:
+    """Photos of a report in order, each with ``arrived`` (False: "photo pending").
+
+    ``own_only`` (what its resident sees): only the photos this report was the first to name.
+    A hash is no proof of holding the photo; a later report naming a known hash gets nothing.
+    """
+    rows = list(db.query(
         "select p.sha256, a.sha256 is not null as arrived, a.width, a.height from report_photos p"
         " left join attachments a on a.sha256 = p.sha256 where p.report_id = ? order by p.position", [report_id]))
+    if own_only:
+        first = {r["sha256"]: r["report_id"] for r in db.query(
+            "select p.sha256, p.report_id from report_photos p join reports r on r.id = p.report_id"
+            " where p.sha256 in (select sha256 from report_photos where report_id = ?)"
+            " order by r.received_at desc, r.id desc", [report_id])}  # the last written wins: the earliest
+        rows = [r for r in rows if first.get(r["sha256"]) == report_id]
+    return rows
 
 
 def nearby_open(db: Database, category: str, lat: float, lon: float, *, radius_m: float = NEARBY_METRES,
