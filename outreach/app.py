@@ -110,8 +110,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(OriginCheckMiddleware),
         Middleware(SessionMiddleware, settings=settings, store=store, signer=signer),
     ]
+    from .access import share_allowed_methods
+
     app = Starlette(
-        routes=routes(),
+        routes=share_allowed_methods(routes()),
         middleware=middleware,
         exception_handlers=errors.handlers(),
         lifespan=lifespan,

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 from .. import refdata
 from ..worksites import photos, intake as reports
 from ..i18n import gettext as _
+from ..validation import is_text
 from ..web import ApiError, client_ip, current_user, read_json, run_db, write_db
 
 ENVELOPE = {"device_id", "app_version", "entries", "website"}
@@ -41,14 +42,20 @@ async def submit_reports(request: Request):
         # The honeypot: people never see this field, robots fill it in.
         raise ApiError(400, _("This report looks automated and was not accepted."))
     entries = body.get("entries")
-    if not isinstance(entries, list) or not entries:
-        raise ApiError(400, _("'entries' must be a non-empty list."), {"entries": _("must be a list")})
+    if not isinstance(entries, list):  # an empty list is an empty answer, as on /api/v1/sync
+        raise ApiError(400, _("'entries' must be a list."), {"entries": _("must be a list")})
     if len(entries) > reports.MAX_ENTRIES_ANONYMOUS:
         raise ApiError(413, _("Too many reports in one request (at most %(n)d).") % {"n": reports.MAX_ENTRIES_ANONYMOUS},
                        {"max_entries": reports.MAX_ENTRIES_ANONYMOUS})
     device_id = body.get("device_id")
     if device_id is not None and (not isinstance(device_id, str) or not (1 <= len(device_id) <= 64)):
         raise ApiError(400, _("'device_id' must be text of at most 64 characters."))
+    app_version = body.get("app_version")
+    if app_version is not None and (not is_text(app_version) or len(app_version) > 64):
+        raise ApiError(400, _("'app_version' must be text of at most 64 characters."), {"app_version": _("invalid")})
+    website = body.get("website")
+    if website is not None and not isinstance(website, str):
+        raise ApiError(400, _("This report looks automated and was not accepted."))
     if current_user(request) is None:
         for _entry in entries:
             _limited(request, "report")
