@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
+from . import vocab
 from .i18n import gettext as _
 from .web import ApiError, current_user
 
-PUBLIC = frozenset({"anonymous", "field", "coordinator", "admin"})
-STAFF = frozenset({"field", "coordinator", "admin"})
+STAFF = frozenset(vocab.ROLES)  # every role
+PUBLIC = STAFF | {"anonymous"}
 OFFICE = frozenset({"coordinator", "admin"})
 ADMIN = frozenset({"admin"})
 

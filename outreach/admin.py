@@ -16,10 +16,10 @@ from sqlite_utils import Database
 
 from .i18n import gettext as _
 
-from . import audit
+from . import audit, vocab
 from .refdata import now_iso
 
-ROLES = ("field", "coordinator", "admin")
+ROLES = vocab.ROLES.codes
 INVITE = "invitation"
 RESET = "password_reset"
 REF_TABLES = ("zones", "tools", "categories")

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, accesslog, assets, errors, i18n, migrations, privacy, refdata
+from . import __version__, accesslog, assets, errors, i18n, migrations, privacy, refdata, vocab
 from .db import Store
 from .bodylimit import BodyLimitMiddleware
 from .middleware import HostCheckMiddleware, OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -62,6 +62,7 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
         locale=locale,
         app_version=__version__,
         settings=settings,
+        limits=vocab.LIMITS,  # {{ limits.note.max }}: bounds of fields come from the vocabulary
     )
     return templates
 

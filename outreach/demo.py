@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from . import users
+from . import users, vocab
 from .coordinator import stats
 from .refdata import now_iso
 
@@ -37,7 +37,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
     centres = {r["code"]: (r["lat"], r["lon"]) for r in db.query("select code, lat, lon from zones")}
     tools = [r["code"] for r in db.query("select code from tools")]
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
-    formats = ["market", "building_foot", "walkabout", "stand", "door_to_door", "event"]
+    formats = list(vocab.OUTING_FORMATS)
     # Planned outings for the coming days (they appear on the field phones).
     for i in range(4):
         oid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -49,9 +49,10 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
         db["outing_members"].insert_all([{"outing_id": oid, "user_id": u} for u in field_ids])
     # Past outings with encounters; two zones are left out on purpose so coverage shows gaps.
     reached = zones[:-2] if len(zones) > 2 else zones
-    place_types = ["street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other"]
-    outcomes = ["conversation", "conversation", "brief", "flyer_only", "declined", "already_informed"]
-    interests = ["none", "curious", "curious", "wants_to_take_part"]
+    place_types = list(vocab.PLACE_TYPES)
+    # Real conversations and curiosity come up more often than the other answers.
+    outcomes = [*vocab.OUTCOMES, "conversation"]
+    interests = [*vocab.INTERESTS, "curious"]
     for day in range(28, 0, -3):
         zone = rng.choice(reached)
         start = today - timedelta(days=day)

@@ -6,8 +6,8 @@ import copy
 
 from starlette.routing import Route
 
-from . import __version__
-from .field import encounters, outings, sync
+from . import __version__, vocab
+from .field import sync
 from .worksites import intake as _reports
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -29,6 +29,11 @@ LOCATION = {
 # any item, and the Entry schema says what a good one is.
 ENTRY_ITEM = {"description": "An entry (see the Entry schema). Each is checked on its own and answered in its "
                              "result: a bad entry is a `rejected` result, never a 400 for the batch."}
+
+
+def _limit(name: str) -> dict:
+    """The bounds of a field, from the vocabulary's table of limits."""
+    return vocab.LIMITS[name].schema()
 
 
 def _error(description: str) -> dict:
@@ -89,22 +94,22 @@ SCHEMAS = {
         "properties": {
             "occurred_at": dict(TIME, description="Not more than 24 h ahead of the server, not older than a year"),
             "outing_id": {"type": ["string", "null"], "format": "uuid"},
-            "place_type": {"type": "string", "enum": list(encounters.PLACE_TYPES)},
+            "place_type": {"type": "string", "enum": list(vocab.PLACE_TYPES)},
             "zone": {"type": ["string", "null"], "description": "A zone code (see bootstrap)"},
             "location": {"oneOf": [{"type": "null"}, LOCATION], "description": "Stored rounded to about 100 m"},
-            "people_count": {"type": "integer", "minimum": 1, "maximum": 200, "default": 1},
-            "outcome": {"type": "string", "enum": list(encounters.OUTCOMES)},
-            "tools": {"type": "array", "uniqueItems": True, "items": {"type": "string"}, "description": "Tool codes"},
-            "interest": {"type": "string", "enum": list(encounters.INTERESTS), "default": "none"},
+            "people_count": {"type": "integer", **_limit("people_count"), "default": 1},
+            "outcome": {"type": "string", "enum": list(vocab.OUTCOMES)},
+            "tools": {"type": "array", "uniqueItems": True, **_limit("tools"), "items": {"type": "string"}, "description": "Tool codes"},
+            "interest": {"type": "string", "enum": list(vocab.INTERESTS), "default": "none"},
             "audience": {
                 "type": ["object", "null"],
                 "additionalProperties": False,
                 "properties": {
-                    "age_band": {"type": ["string", "null"], "enum": [*encounters.AGE_BANDS, None]},
+                    "age_band": {"type": ["string", "null"], "enum": [*vocab.AGE_BANDS, None]},
                     "language": {"type": ["string", "null"], "description": "A language code such as fr or ar"},
                 },
             },
-            "note": {"type": "string", "maxLength": encounters.NOTE_MAX},
+            "note": {"type": "string", **_limit("note")},
             "follow_up": {"oneOf": [{"type": "null"}, {
                 "type": "object",
                 "required": ["consent", "consent_text_version", "channel", "contact"],
@@ -113,10 +118,10 @@ SCHEMAS = {
                 "properties": {
                     "consent": {"type": "boolean", "enum": [True], "description": "Must be literally true"},
                     "consent_text_version": {"type": "string"},
-                    "channel": {"type": "string", "enum": list(encounters.CHANNELS)},
-                    "contact": {"type": "string", "maxLength": 200},
-                    "name": {"type": "string", "maxLength": 100},
-                    "purposes": {"type": "array", "uniqueItems": True, "items": {"type": "string"}},
+                    "channel": {"type": "string", "enum": list(vocab.CHANNELS)},
+                    "contact": {"type": "string", **_limit("contact")},
+                    "name": {"type": "string", **_limit("name")},
+                    "purposes": {"type": "array", "uniqueItems": True, **_limit("tools"), "items": {"type": "string"}},
                 },
             }]},
         },
@@ -127,25 +132,25 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "zone": {"type": ["string", "null"]},
-            "format": {"type": "string", "enum": list(outings.FORMATS)},
+            "format": {"type": "string", "enum": list(vocab.OUTING_FORMATS)},
             "started_at": TIME,
             "ended_at": {"type": ["string", "null"], "format": "date-time"},
-            "members": {"type": "array", "maxItems": outings.MAX_MEMBERS, "items": {"type": "integer"}},
-            "tallies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": outings.MAX_TALLY}},
-            "debrief": {"type": "string", "maxLength": outings.DEBRIEF_MAX},
+            "members": {"type": "array", **_limit("members"), "items": {"type": "integer"}},
+            "tallies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, **_limit("tally")}},
+            "debrief": {"type": "string", **_limit("debrief")},
         },
     },
     "ReportData": {
         "type": "object",
         "required": ["title", "category"],
         "properties": {
-            "title": {"type": "string", "minLength": 3, "maxLength": 120},
-            "description": {"type": "string", "maxLength": 4000},
+            "title": {"type": "string", **_limit("title")},
+            "description": {"type": "string", **_limit("description")},
             "category": {"type": "string"},
             "location": LOCATION,
-            "address": {"type": "string", "maxLength": 300},
-            "where_detail": {"type": "string", "maxLength": 300},
-            "photos": {"type": "array", "maxItems": 5, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            "address": {"type": "string", **_limit("address")},
+            "where_detail": {"type": "string", **_limit("where_detail")},
+            "photos": {"type": "array", **_limit("photos"), "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
             "wants_to_help": {"type": "boolean"},
             "reporter": {"type": ["object", "null"]},
         },
@@ -184,8 +189,14 @@ SCHEMAS = {
             "outings": {"type": "array", "items": {"type": "object", "required": ["id", "format", "status", "members"]},
                         "description": "Outings planned for (or started with) this user"},
             "teammates": {"type": "array", "items": {"type": "object", "required": ["id", "display_name"]}},
-            "choices": {"type": "object"},
-            "limits": {"type": "object"},
+            "choices": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        "description": "Each list's codes, in the order to show them: "
+                                       + ", ".join(vocab.ON_THE_PHONE)},
+            "labels": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+                       "description": "The same lists as code → label, in the request's language"},
+            "limits": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "max_entries, and <name>_min, <name>_max for every bound: "
+                                      + ", ".join(vocab.LIMITS)},
             "app_version": {"type": "string"},
             "server_time": {"type": "string", "format": "date-time"},
         },
@@ -240,7 +251,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         },
     },
     ("/api/v1/bootstrap", "get"): {
-        "summary": "What the phone needs offline: reference data, the user's outings, consent text, limits",
+        "summary": "What the phone needs offline: reference data, the user's outings, consent text, choices, labels, limits",
         "responses": {"200": _json({"$ref": "#/components/schemas/Bootstrap"}), "401": _error("Not signed in")},
     },
     ("/api/v1/openapi.json", "get"): {

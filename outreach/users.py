@@ -10,10 +10,11 @@ import secrets
 
 from sqlite_utils import Database
 
+from . import vocab
 from .i18n import gettext as _
 from .refdata import now_iso
 
-ROLES = ("field", "coordinator", "admin")
+ROLES = vocab.ROLES.codes
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[^@\s<>\"']{2,63}$")
 MIN_PASSWORD = 10
 # scrypt parameters: n=2**14, r=8 uses 16 MiB and ~50 ms here, the interactive-login range.

@@ -3,7 +3,9 @@
 Both formats are produced as a stream of text chunks, so a year of encounters never sits in
 memory. CSV: UTF-8 with a byte-order mark (so spreadsheets detect the encoding), one header
 row, ISO 8601 dates, and text cells that a spreadsheet would run as a formula are prefixed
-with an apostrophe. No export ever contains a contact detail. Callers record the export in
+with an apostrophe. Each coded column (``outcome``, ``status`` …) keeps its code and is followed,
+at the end of the row, by its label from the vocabulary (``outcome_label`` …) in the exporting
+person's language. No export ever contains a contact detail. Callers record the export in
 the audit log (``record``), inside a write transaction.
 """
 
@@ -16,13 +18,20 @@ from typing import Callable, Iterable, Iterator
 
 from sqlite_utils import Database
 
-from .. import audit
+from .. import audit, vocab
 from .lists import Filters, encounter_where, outing_where
 
 KINDS = ("encounters", "outings", "reports")
 FORMATS = ("csv", "geojson")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 DELIMITERS = {"comma": ",", "semicolon": ";"}
+# The coded columns of each kind, and the list that labels them.
+LABELLED: dict[str, dict[str, vocab.Choices]] = {
+    "encounters": {"place_type": vocab.PLACE_TYPES, "outcome": vocab.OUTCOMES, "interest": vocab.INTERESTS,
+                   "age_band": vocab.AGE_BANDS},
+    "outings": {"format": vocab.OUTING_FORMATS, "status": vocab.OUTING_STATUSES},
+    "reports": {"status": vocab.REPORT_STATES},
+}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _BATCH = 2000
 
@@ -150,11 +159,26 @@ def geojson_chunks(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def chunks(db: Database, kind: str, fmt: str, f: Filters, delimiter: str = ",") -> Iterator[str]:
-    """The export of one kind in one format, as text chunks."""
+def _with_labels(columns: list[str], rows: Iterator[dict], coded: dict[str, vocab.Choices],
+                 locale: str) -> tuple[list[str], Iterator[dict]]:
+    """Append a ``<column>_label`` column for each coded column, in ``locale``."""
+    labels = {name: choices.plain(locale) for name, choices in coded.items()}
+
+    def labelled():
+        for row in rows:
+            for name, plain in labels.items():
+                code = row[name]
+                row[name + "_label"] = plain.get(code, code) if code is not None else None
+            yield row
+
+    return columns + [name + "_label" for name in coded], labelled()
+
+
+def chunks(db: Database, kind: str, fmt: str, f: Filters, delimiter: str = ",", locale: str = "fr") -> Iterator[str]:
+    """The export of one kind in one format, as text chunks; labels in ``locale``."""
     if kind not in _SOURCES or fmt not in FORMATS or delimiter not in DELIMITERS.values():
         raise ValueError(f"unknown export {kind}/{fmt}")
-    columns, rows = _SOURCES[kind](db, f)
+    columns, rows = _with_labels(*_SOURCES[kind](db, f), LABELLED[kind], locale)
     return csv_chunks(columns, rows, delimiter) if fmt == "csv" else geojson_chunks(columns, rows)
 
 

@@ -14,14 +14,10 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
+from .. import vocab
 from ..i18n import gettext as _
 
 PAGE_SIZE = 50
-PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
-OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
-INTERESTS = ("none", "curious", "wants_to_take_part")
-FORMATS = ("market", "building_foot", "walkabout", "stand", "door_to_door", "event")
-OUTING_STATUSES = ("planned", "started", "ended")
 ID_RE = re.compile(r"[0-9A-Za-z-]{1,64}\Z")
 _MAX_DAY = date(9999, 12, 30)
 
@@ -104,11 +100,11 @@ def parse_filters(params: Mapping[str, str], choices: Mapping[str, set[str]]) ->
     closed = {
         "zone": (choices.get("zones", set()), _("Unknown zone.")),
         "tool": (choices.get("tools", set()), _("Unknown participatory tool.")),
-        "outcome": (set(OUTCOMES), _("Unknown outcome.")),
-        "interest": (set(INTERESTS), _("Unknown interest level.")),
-        "place_type": (set(PLACE_TYPES), _("Unknown place type.")),
-        "status": (set(OUTING_STATUSES), _("Unknown status.")),
-        "format": (set(FORMATS), _("Unknown outing format.")),
+        "outcome": (vocab.OUTCOMES, _("Unknown outcome.")),
+        "interest": (vocab.INTERESTS, _("Unknown interest level.")),
+        "place_type": (vocab.PLACE_TYPES, _("Unknown place type.")),
+        "status": (vocab.OUTING_STATUSES, _("Unknown status.")),
+        "format": (vocab.OUTING_FORMATS, _("Unknown outing format.")),
     }
     for name, (allowed, message) in closed.items():
         raw = get(name)

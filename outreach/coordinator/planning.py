@@ -12,11 +12,10 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
+from .. import audit, vocab
 from ..i18n import gettext as _
-
-from .. import audit
-from .lists import FORMATS, parse_day
 from ..refdata import codes, now_iso
+from .lists import parse_day
 
 
 class PlanError(ValueError):
@@ -32,7 +31,7 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
     if zone not in codes(db, "zones"):
         errors["zone"] = _("Choose a zone from the list.")
     fmt = (form.get("format") or "").strip()
-    if fmt not in FORMATS:
+    if fmt not in vocab.OUTING_FORMATS:
         errors["format"] = _("Choose a format from the list.")
     raw_day = (form.get("planned_date") or "").strip()
     day = None

@@ -17,19 +17,9 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
+from .. import vocab
+
 ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
-INTERESTS = ("none", "curious", "wants_to_take_part")
-REPORT_STATES = (
-    "submitted",
-    "under_review",
-    "needs_info",
-    "accepted",
-    "scheduled",
-    "in_progress",
-    "done",
-    "declined",
-    "duplicate",
-)
 
 
 @dataclass(frozen=True)
@@ -229,7 +219,7 @@ def overview(db: Database, period: Period) -> dict:
     tools: dict[str, dict[str, int]] = {}
     zone_tool: dict[str, dict[str, int]] = {}
     for zone, tool, interest, n in _tool_counts(db, period):
-        t = tools.setdefault(tool, {"presented": 0, "none": 0, "curious": 0, "wants_to_take_part": 0})
+        t = tools.setdefault(tool, {"presented": 0, **dict.fromkeys(vocab.INTERESTS, 0)})
         t["presented"] += n
         t[interest] = t.get(interest, 0) + n
         cells = zone_tool.setdefault(zone, {})
@@ -246,7 +236,7 @@ def overview(db: Database, period: Period) -> dict:
     if period.zone is not None:
         rwhere += " and zone = ?"
         rparams.append(period.zone)
-    reports = {state: 0 for state in REPORT_STATES}
+    reports = {state: 0 for state in vocab.REPORT_STATES}
     for status, n in db.execute(
         f"select status, count(*) from reports indexed by idx_reports_received_at_zone_status "
         f"where {rwhere} group by status",
@@ -277,7 +267,7 @@ def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int]
     """
     zones = [period.zone] if period.zone is not None else [r[0] for r in db.execute("select code from zones")] + [""]
     tools = [r[0] for r in db.execute("select code from tools")]
-    combos = [[z, t, i] for z in zones for t in tools for i in INTERESTS]
+    combos = [[z, t, i] for z in zones for t in tools for i in vocab.INTERESTS]
     rows = db.execute(
         "with c as (select json_extract(value, '$[0]') as zone, json_extract(value, '$[1]') as tool, "
         "json_extract(value, '$[2]') as interest from json_each(?)) "

@@ -9,20 +9,25 @@ from operator import itemgetter
 
 from sqlite_utils import Database
 
+from .. import vocab
 from ..coordinator import stats
 from ..i18n import gettext as _
 from ..validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
 
-PLACE_TYPES = ("street", "market", "school_gate", "building_entrance", "transport", "shop", "event", "other")
-OUTCOMES = ("conversation", "brief", "flyer_only", "declined", "already_informed")
-INTERESTS = ("none", "curious", "wants_to_take_part")
-AGE_BANDS = ("under_18", "18_29", "30_44", "45_64", "65_plus")
-CHANNELS = ("email", "phone", "sms")
+PLACE_TYPES = vocab.PLACE_TYPES
+OUTCOMES = vocab.OUTCOMES
+INTERESTS = vocab.INTERESTS
+AGE_BANDS = vocab.AGE_BANDS
+CHANNELS = vocab.CHANNELS
 FIELDS = {
     "occurred_at", "outing_id", "place_type", "zone", "location", "people_count", "outcome",
     "tools", "interest", "audience", "note", "follow_up",
 }
-NOTE_MAX = 500
+NOTE_MAX = vocab.LIMITS["note"].max
+PEOPLE = vocab.LIMITS["people_count"]
+TOOLS_MAX = vocab.LIMITS["tools"].max
+CONTACT = vocab.LIMITS["contact"]
+CONTACT_NAME_MAX = vocab.LIMITS["name"].max
 AHEAD = timedelta(hours=24)  # a phone's clock may run a little ahead
 BACK = timedelta(days=366)  # an entry older than a year is a mistake, not a late sync
 
@@ -70,10 +75,10 @@ def _well_formed(ctx, data: dict) -> dict | None:
     if interest.__class__ is not str or interest not in INTERESTS:
         return None
     people = get("people_count", 1)
-    if not is_int(people) or not 1 <= people <= 200:
+    if not is_int(people) or not PEOPLE.min <= people <= PEOPLE.max:
         return None
     tools = get("tools", [])
-    if tools.__class__ is not list or len(tools) > 50 or len(set(tools) if all(t.__class__ is str for t in tools) else ()) != len(tools):
+    if tools.__class__ is not list or len(tools) > TOOLS_MAX or len(set(tools) if all(t.__class__ is str for t in tools) else ()) != len(tools):
         return None
     if tools and not ctx.codes("tools").issuperset(tools):
         return None
@@ -122,9 +127,9 @@ def _check(ctx, data: dict) -> Check:
     c.choice("place_type", PLACE_TYPES)
     c.choice("zone", ctx.codes("zones"), required=False, nullable=True)
     c.location("location")
-    c.integer("people_count", 1, 200, required=False, default=1)
+    c.integer("people_count", PEOPLE.min, PEOPLE.max, required=False, default=1)
     c.choice("outcome", OUTCOMES)
-    c.codes("tools", ctx.codes("tools"))
+    c.codes("tools", ctx.codes("tools"), max_items=TOOLS_MAX)
     c.choice("interest", INTERESTS, required=False, default="none")
     c.text("note", NOTE_MAX)
     _audience(c)
@@ -164,9 +169,9 @@ def _follow_up(ctx, c: Check) -> None:
         sub.fail("consent", _("the person's explicit consent is required (true)"))
     sub.choice("consent_text_version", ctx.consent_versions())
     channel = sub.choice("channel", CHANNELS)
-    contact = sub.text("contact", 200, min_len=3, required=True)
-    sub.text("name", 100)
-    sub.codes("purposes", ctx.codes("tools"))
+    contact = sub.text("contact", CONTACT.max, min_len=CONTACT.min, required=True)
+    sub.text("name", CONTACT_NAME_MAX)
+    sub.codes("purposes", ctx.codes("tools"), max_items=TOOLS_MAX)
     if contact and channel == "email" and not EMAIL_RE.match(contact):
         sub.fail("contact", _("must be an email address"))
     elif contact and channel in ("phone", "sms") and not PHONE_RE.match(contact):

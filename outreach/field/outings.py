@@ -7,14 +7,15 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
+from .. import vocab
 from ..i18n import gettext as _
 from ..validation import Check, is_int, iso_utc
 
-FORMATS = ("market", "building_foot", "walkabout", "stand", "door_to_door", "event")
+FORMATS = vocab.OUTING_FORMATS
 FIELDS = {"zone", "format", "started_at", "ended_at", "members", "tallies", "debrief"}
-DEBRIEF_MAX = 2000
-MAX_MEMBERS = 30
-MAX_TALLY = 100_000
+DEBRIEF_MAX = vocab.LIMITS["debrief"].max
+MAX_MEMBERS = vocab.LIMITS["members"].max
+MAX_TALLY = vocab.LIMITS["tally"].max
 
 
 def validate(ctx, data: dict) -> Check:

@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from .. import refdata
+from .. import refdata, vocab
 from . import encounters, outings
 from ..worksites import intake as _reports
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
@@ -410,8 +410,9 @@ def history(db: Database, entry_id: str) -> list[dict]:
 
 
 def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
-    """What the phone needs to work offline: reference data, the user's outings, limits."""
+    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits."""
     ref = refdata.load(db, locale)
+    phone = vocab.for_phone(locale)
     return {
         "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
         "zones": ref["zones"],
@@ -420,18 +421,7 @@ def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
         "consent": ref["consent"],
         "outings": outings.for_user(db, user["id"]),
         "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
-        "choices": {
-            "place_type": list(encounters.PLACE_TYPES),
-            "outcome": list(encounters.OUTCOMES),
-            "interest": list(encounters.INTERESTS),
-            "age_band": list(encounters.AGE_BANDS),
-            "channel": list(encounters.CHANNELS),
-            "format": list(outings.FORMATS),
-        },
-        "limits": {
-            "max_entries": MAX_ENTRIES,
-            "note_max": encounters.NOTE_MAX,
-            "debrief_max": outings.DEBRIEF_MAX,
-            "people_count_max": 200,
-        },
+        "choices": phone["choices"],
+        "labels": phone["labels"],
+        "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
     }

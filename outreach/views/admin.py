@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import admin, labels, users
+from .. import admin, users, vocab
 from ..i18n import gettext as _
 from ..web import current_user, read_form, render, run_db, write_db
 
@@ -25,7 +25,7 @@ async def users_page(request: Request, errors: dict | None = None, values: dict 
     return render(
         request,
         "admin/users.html",
-        {"rows": rows, "errors": errors or {}, "values": values or {}, "link": link, "roles": labels.plain(labels.ROLES),
+        {"rows": rows, "errors": errors or {}, "values": values or {}, "link": link, "roles": vocab.ROLES.plain(),
          "me": current_user(request), "done": request.query_params.get("done")},
         status_code=status,
     )

@@ -12,8 +12,8 @@ from functools import lru_cache
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import __version__, refdata
-from ..field import encounters, outings, sync
+from .. import __version__, refdata, vocab
+from ..field import sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
@@ -27,55 +27,6 @@ PRECACHED_PAGES = ("field_app", "report_form")
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
-LANGUAGES = ("fr", "en", "ar", "es", "it", "pt", "tr", "ru", "zh", "other")
-
-
-def place_type_labels() -> list[tuple[str, str]]:
-    names = {
-        "street": _("Street"), "market": _("Market"), "school_gate": _("School gate"),
-        "building_entrance": _("Building entrance"), "transport": _("Transport stop"), "shop": _("Shop"),
-        "event": _("Event"), "other": _("Other place"),
-    }
-    return [(code, names[code]) for code in encounters.PLACE_TYPES]
-
-
-def outcome_labels() -> list[tuple[str, str]]:
-    names = {
-        "conversation": _("Real conversation"), "brief": _("Brief exchange"), "flyer_only": _("Flyer only"),
-        "declined": _("Declined"), "already_informed": _("Already informed"),
-    }
-    return [(code, names[code]) for code in encounters.OUTCOMES]
-
-
-def interest_labels() -> list[tuple[str, str]]:
-    names = {"none": _("No particular interest"), "curious": _("Curious"), "wants_to_take_part": _("Wants to take part")}
-    return [(code, names[code]) for code in encounters.INTERESTS]
-
-
-def format_labels() -> list[tuple[str, str]]:
-    names = {
-        "market": _("Market"), "building_foot": _("Foot of the buildings"), "walkabout": _("Walkabout"),
-        "stand": _("Stand"), "door_to_door": _("Door to door"), "event": _("Event"),
-    }
-    return [(code, names[code]) for code in outings.FORMATS]
-
-
-def age_band_labels() -> list[tuple[str, str]]:
-    names = {"under_18": _("Under 18"), "18_29": "18–29", "30_44": "30–44", "45_64": "45–64", "65_plus": _("65 and over")}
-    return [(code, names[code]) for code in encounters.AGE_BANDS]
-
-
-def channel_labels() -> list[tuple[str, str]]:
-    names = {"email": _("Email"), "phone": _("Phone call"), "sms": _("Text message")}
-    return [(code, names[code]) for code in encounters.CHANNELS]
-
-
-def language_labels() -> list[tuple[str, str]]:
-    names = {
-        "fr": "Français", "en": "English", "ar": "العربية", "es": "Español", "it": "Italiano",
-        "pt": "Português", "tr": "Türkçe", "ru": "Русский", "zh": "中文", "other": _("Another language"),
-    }
-    return [(code if code != "other" else "und", names[code]) for code in LANGUAGES]
 
 
 @lru_cache(maxsize=1)
@@ -103,10 +54,10 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
     locale = request.scope.get("outreach.locale", "fr")
     ref = await run_db(request, refdata.load, locale)
     labels = {
-        "place_type": dict(place_type_labels()),
-        "outcome": dict(outcome_labels()),
-        "format": dict(format_labels()),
-        "interest": dict(interest_labels()),
+        "place_type": vocab.PLACE_TYPES.plain(),
+        "outcome": vocab.OUTCOMES.plain(),
+        "format": vocab.OUTING_FORMATS.plain(),
+        "interest": vocab.INTERESTS.plain(),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
         "urls": {
@@ -122,13 +73,13 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         "field.html",
         {
             "ref": ref,
-            "place_types": place_type_labels(),
-            "outcomes": outcome_labels(),
-            "interests": interest_labels(),
-            "formats": format_labels(),
-            "age_bands": age_band_labels(),
-            "channels": channel_labels(),
-            "languages": language_labels(),
+            "place_types": vocab.PLACE_TYPES.pairs(),
+            "outcomes": vocab.OUTCOMES.pairs(),
+            "interests": vocab.INTERESTS.pairs(),
+            "formats": vocab.OUTING_FORMATS.pairs(),
+            "age_bands": vocab.AGE_BANDS.pairs(),
+            "channels": vocab.CHANNELS.pairs(),
+            "languages": vocab.LANGUAGES.pairs(),
             "labels": labels,
             "js_messages": js_messages(),
             "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-from .. import refdata
+from .. import refdata, vocab
 from . import states as rs
 from ..i18n import gettext as _
 from ..canonical import content_hash
@@ -26,7 +26,8 @@ from ..validation import echoed_id, hostile_values, printable_errors, is_uuid, p
 TRACK_PURPOSE = "report-track"
 TRACK_MAX_AGE = 5 * 365 * 24 * 3600  # a tracking link is kept as long as the report matters
 NEARBY_METRES = 150
-MAX_PHOTOS = 5
+MAX_PHOTOS = vocab.LIMITS["photos"].max
+LIMITS = vocab.LIMITS
 MAX_ENTRIES_ANONYMOUS = 20  # a phone that queued many offline; the rate limit is the real guard
 FIELDS = {"title", "description", "category", "location", "address", "where_detail", "photos",
           "wants_to_help", "reporter", "zone"}
@@ -114,7 +115,7 @@ def validate_reporter(db: Database, value: object, errors: dict) -> dict | None:
         errors[key + ".consent"] = _("your contact details are kept only if you tick the consent box")
         return None
     sub: dict = {}
-    name = clean_text(value, "name", sub, high=100)
+    name = clean_text(value, "name", sub, high=LIMITS["name"].max)
     email = clean_text(value, "email", sub, high=254).lower()
     phone = clean_text(value, "phone", sub, high=25)
     if email and "data.email" not in sub and not _EMAIL.match(email):
@@ -143,15 +144,15 @@ def check_report(db: Database, data: object, *, source: str = "resident") -> tup
     if unknown:
         errors["data"] = _("unknown field: %(f)s") % {"f": ", ".join(sorted(map(str, unknown)))[:200]}
     clean: dict = {}
-    clean["title"] = clean_text(data, "title", errors, low=3, high=120, required=True)
-    clean["description"] = clean_text(data, "description", errors, high=4000, multiline=True)
+    clean["title"] = clean_text(data, "title", errors, low=LIMITS["title"].min, high=LIMITS["title"].max, required=True)
+    clean["description"] = clean_text(data, "description", errors, high=LIMITS["description"].max, multiline=True)
     category = data.get("category")
     if not isinstance(category, str) or category not in refdata.codes(db, "categories"):
         errors["data.category"] = _("unknown category")
     clean["category"] = category if isinstance(category, str) else ""
     clean["location"] = validate_location(data.get("location"), errors)
-    clean["address"] = clean_text(data, "address", errors, high=300)
-    clean["where_detail"] = clean_text(data, "where_detail", errors, high=300)
+    clean["address"] = clean_text(data, "address", errors, high=LIMITS["address"].max)
+    clean["where_detail"] = clean_text(data, "where_detail", errors, high=LIMITS["where_detail"].max)
     if clean["location"] is None and not clean["address"] and "data.location" not in errors and "data.address" not in errors:
         errors["data.location"] = _("say where: your position, an address, or both")
     photos = data.get("photos", [])
@@ -484,7 +485,7 @@ def me_too(db: Database, report_id: str, me_too_id: str) -> bool:
 def add_resident_info(db: Database, report_id: str, text: object) -> None:
     """The resident answers a request for information: recorded, and the report goes back to review."""
     errors: dict = {}
-    clean = clean_text({"text": text}, "text", errors, low=1, high=4000, required=True, multiline=True)
+    clean = clean_text({"text": text}, "text", errors, low=1, high=LIMITS["reply"].max, required=True, multiline=True)
     if errors:
         raise ReportError({"text": errors["data.text"]})
     row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
@@ -514,7 +515,7 @@ def public_worksites(db: Database, *, limit: int = 200) -> list[dict]:
 def sign_up(db: Database, report_id: str, form: dict) -> bool:
     """A resident signs up to take part in a public worksite; True if new (same contact twice is once)."""
     errors: dict = {}
-    name = clean_text(form, "name", errors, low=1, high=100, required=True)
+    name = clean_text(form, "name", errors, low=1, high=LIMITS["name"].max, required=True)
     email = clean_text(form, "email", errors, high=254).lower()
     phone = clean_text(form, "phone", errors, high=25)
     if email and "data.email" not in errors and not _EMAIL.match(email):

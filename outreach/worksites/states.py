@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ..i18n import gettext as _, lazy_gettext
+from .. import vocab
+from ..i18n import gettext as _
 
 SUBMITTED = "submitted"
 UNDER_REVIEW = "under_review"
@@ -21,25 +22,14 @@ DONE = "done"
 DECLINED = "declined"
 DUPLICATE = "duplicate"
 
-STATES = (SUBMITTED, UNDER_REVIEW, NEEDS_INFO, ACCEPTED, SCHEDULED, IN_PROGRESS, DONE, DECLINED, DUPLICATE)
+# The codes, their order and their labels are the vocabulary's; this module holds the rules.
+STATES = vocab.REPORT_STATES.codes
 CLOSED = frozenset({DONE, DECLINED, DUPLICATE})
 OPEN = frozenset(STATES) - CLOSED
 # Listed on /worksites, where residents can sign up to take part.
 PUBLIC_WORKSITE = (ACCEPTED, SCHEDULED, IN_PROGRESS)
 # A coordinator has accepted these: Open311 lists them.
 ACCEPTED_ONWARD = frozenset({ACCEPTED, SCHEDULED, IN_PROGRESS, DONE})
-
-LABELS = {
-    SUBMITTED: lazy_gettext("Submitted"),
-    UNDER_REVIEW: lazy_gettext("Under review"),
-    NEEDS_INFO: lazy_gettext("Information needed"),
-    ACCEPTED: lazy_gettext("Accepted"),
-    SCHEDULED: lazy_gettext("Scheduled"),
-    IN_PROGRESS: lazy_gettext("In progress"),
-    DONE: lazy_gettext("Done"),
-    DECLINED: lazy_gettext("Declined by the city"),
-    DUPLICATE: lazy_gettext("Duplicate"),
-}
 
 _FORWARD = {
     SUBMITTED: {UNDER_REVIEW},
@@ -55,7 +45,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     for state in STATES
 }
 
-MAX_REASON = 2000
+MAX_REASON = vocab.LIMITS["status_message"].max
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -68,7 +58,7 @@ class TransitionError(ValueError):
 
 
 def label(state: str) -> str:
-    return str(LABELS.get(state, state))
+    return vocab.REPORT_STATES.label(state)
 
 
 def allowed(state: str) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from .. import audit, refdata
+from .. import audit, refdata, vocab
 from . import states as rs
 from ..i18n import gettext as _
 from .states import TransitionError
@@ -205,7 +205,7 @@ def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None
 def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *, public: bool) -> None:
     """A public reply (the resident sees it) or an internal note (only coordinators do)."""
     errors: dict = {}
-    clean = clean_text({"text": text}, "text", errors, low=1, high=4000, required=True, multiline=True)
+    clean = clean_text({"text": text}, "text", errors, low=1, high=vocab.LIMITS["reply"].max, required=True, multiline=True)
     if errors:
         raise ReportError({"text": errors["data.text"]})
     if not db.execute("select 1 from reports where id = ?", [report_id]).fetchone():

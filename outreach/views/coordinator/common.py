@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Mapping
 
-from ... import labels, refdata
+from ... import refdata, vocab
 from ...coordinator import lists, stats
 from ...coordinator.lists import FilterError, Filters
 
@@ -52,14 +52,14 @@ def page_context(ref: dict, **extra) -> dict:
     return {
         "ref": ref,
         "L": {
-            "outcomes": labels.plain(labels.OUTCOMES),
-            "interests": labels.plain(labels.INTERESTS),
-            "place_types": labels.plain(labels.PLACE_TYPES),
-            "formats": labels.plain(labels.FORMATS),
-            "outing_statuses": labels.plain(labels.OUTING_STATUSES),
-            "report_states": labels.plain(labels.REPORT_STATES),
-            "roles": labels.plain(labels.ROLES),
-            "channels": labels.plain(labels.CHANNELS),
+            "outcomes": vocab.OUTCOMES.plain(),
+            "interests": vocab.INTERESTS.plain(),
+            "place_types": vocab.PLACE_TYPES.plain(),
+            "formats": vocab.OUTING_FORMATS.plain(),
+            "outing_statuses": vocab.OUTING_STATUSES.plain(),
+            "report_states": vocab.REPORT_STATES.plain(),
+            "roles": vocab.ROLES.plain(),
+            "channels": vocab.CHANNELS.plain(),
         },
         **extra,
     }

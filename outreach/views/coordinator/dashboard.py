@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ... import labels
+from ... import vocab
 from ...coordinator import charts, stats
 from ...coordinator.lists import FilterError
 from ...i18n import get_locale
@@ -45,10 +45,10 @@ def _dashboard_data(db, locale: str, params) -> dict:
         "o": o,
         "period": period,
         "tools_chart": charts.bars({t: v["presented"] for t, v in o["tools"].items()}, ref["tools"], order=ref["tools"]),
-        "outcome_chart": charts.bars(o["outcome"], labels.plain(labels.OUTCOMES), order=labels.OUTCOMES),
-        "interest_chart": charts.bars(o["interest"], labels.plain(labels.INTERESTS), order=labels.INTERESTS),
-        "place_chart": charts.bars(o["place_type"], labels.plain(labels.PLACE_TYPES), order=labels.PLACE_TYPES),
-        "report_chart": charts.bars(o["reports"], labels.plain(labels.REPORT_STATES), order=labels.REPORT_STATES),
+        "outcome_chart": charts.bars(o["outcome"], vocab.OUTCOMES.plain(), order=vocab.OUTCOMES),
+        "interest_chart": charts.bars(o["interest"], vocab.INTERESTS.plain(), order=vocab.INTERESTS),
+        "place_chart": charts.bars(o["place_type"], vocab.PLACE_TYPES.plain(), order=vocab.PLACE_TYPES),
+        "report_chart": charts.bars(o["reports"], vocab.REPORT_STATES.plain(), order=vocab.REPORT_STATES),
         "zone_tool": charts.heat(o["zone_tool"], zones_shown, ref["tools"], dict(ref["zones"], **{"": _("No zone")}), ref["tools"]),
         "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")})),
         "upcoming": stats.upcoming_outings(db, today(), period.zone),

@@ -28,12 +28,12 @@ async def exports_page(request: Request):
                   status_code=400 if errors else 200)
 
 
-def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str):
+def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str, locale: str):
     # Its own connection: a streamed body is produced across several worker threads after
     # the request's own thread has moved on to other requests.
     db = connect(path)
     try:
-        for chunk in exports.chunks(db, kind, fmt, f, delimiter):
+        for chunk in exports.chunks(db, kind, fmt, f, delimiter, locale):
             yield chunk.encode("utf-8")
     finally:
         db.close()
@@ -59,7 +59,7 @@ async def export_download(request: Request):
     await write_db(request, exports.record, user["id"], kind, fmt, f, "web", **extra)
     name = exports.filename(kind, fmt, today().isoformat())
     return StreamingResponse(
-        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep]),
+        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep], get_locale()),
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )

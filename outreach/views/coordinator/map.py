@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from xstatic.pkg import leaflet
 
-from ... import labels
+from ... import vocab
 from ...coordinator import map as coverage_map
 from ...i18n import get_locale
 from ...i18n import gettext as _
@@ -38,4 +38,4 @@ async def map_data(request: Request):
     if data["errors"]:
         return JSONResponse({"error": _("Some filters are not valid."), "detail": data["errors"]}, 400)
     return JSONResponse(coverage_map.feature_collection(data["points"], data["zones"], data["ref"]["zones"],
-                                                        labels.plain(labels.REPORT_STATES)))
+                                                        vocab.REPORT_STATES.plain()))
