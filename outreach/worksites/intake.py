@@ -428,10 +428,11 @@ def photo_states(db: Database, report_id: str, *, own_only: bool = False) -> lis
         "select p.sha256, a.sha256 is not null as arrived, a.width, a.height from report_photos p"
         " left join attachments a on a.sha256 = p.sha256 where p.report_id = ? order by p.position", [report_id]))
     if own_only:
+        # The first claim of each hash, in the order claims were written (rowid).
         first = {r["sha256"]: r["report_id"] for r in db.query(
-            "select p.sha256, p.report_id from report_photos p join reports r on r.id = p.report_id"
+            "select p.sha256, p.report_id from report_photos p"
             " where p.sha256 in (select sha256 from report_photos where report_id = ?)"
-            " order by r.received_at desc, r.id desc", [report_id])}  # the last written wins: the earliest
+            " order by p.rowid desc", [report_id])}  # the last one put in the dict wins: the earliest
         rows = [r for r in rows if first.get(r["sha256"]) == report_id]
     return rows
 
