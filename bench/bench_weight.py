@@ -1,11 +1,11 @@
 """Weight of what a phone downloads and keeps to work offline: the precached app, compressed.
 
-    PYTHONPATH=. /tmp/venv/bin/python bench/bench_weight.py
+    PYTHONPATH=. .venv/bin/python bench/bench_weight.py
 
 Asks a real app (in-process) for /sw.js, then fetches every URL of its precache list and every
 app-shell page, as the service worker does at install, and prints each one's size raw and
 gzip-compressed (what travels, with the server's GZip middleware), with the totals against the
-budget: at most 60 KB for the whole precached app, at most 25 KB for the JavaScript.
+budget: at most 60 KB for the whole precached app, at most 30 KB for the JavaScript.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from outreach.app import create_app
 from outreach.settings import Settings
 
 BUDGET_TOTAL = 60 * 1024
-BUDGET_JS = 25 * 1024
+BUDGET_JS = 30 * 1024
 
 
 def main() -> int:

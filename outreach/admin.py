@@ -18,12 +18,12 @@ from .i18n import gettext as _
 
 from . import audit, vocab
 from .refdata import now_iso
+from .validation import is_email
 
 ROLES = vocab.ROLES.codes
 INVITE = "invitation"
 RESET = "password_reset"
 REF_TABLES = ("zones", "tools", "categories")
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}\Z")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 
@@ -51,7 +51,7 @@ def _text(form: Mapping, name: str, lo: int, hi: int, errors: dict, message: str
 def validate_invitation(db: Database, form: Mapping) -> dict:
     errors: dict[str, str] = {}
     email = (form.get("email") or "").strip().lower()
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not is_email(email):
         errors["email"] = _("Enter a valid email address.")
     elif list(db.query("select 1 from users where email = ?", [email])):
         errors["email"] = _("An account with this email already exists.")

@@ -98,7 +98,8 @@ DEMO_REPORTS = (
 
 def _seed_reports(db: Database, coordinator: int) -> None:
     """A few worksite reports in different states, so triage, tracking and /worksites show something."""
-    from .worksites import triage as report_triage, intake as reports
+    from .field import sync
+    from .worksites import triage
 
     when = (datetime.now(timezone.utc) + timedelta(days=10)).date().isoformat()
     for i, (title, text, category, (lat, lon), address, helps, path) in enumerate(DEMO_REPORTS):
@@ -106,9 +107,9 @@ def _seed_reports(db: Database, coordinator: int) -> None:
                  "data": {"title": title, "description": text, "category": category,
                           "location": {"lat": lat, "lon": lon, "accuracy_m": 15}, "address": address, "where_detail": "",
                           "photos": [], "wants_to_help": helps, "reporter": None}}
-        result = reports.submit_report(db, entry)
+        result = sync.process(db, None, [entry])["results"][0]
         for state in path:
             extra = {"scheduled_for": when} if state == "scheduled" else {}
             if state == "needs_info":
                 extra = {"message": "De quel côté du parc exactement ?"}
-            report_triage.change_status(db, result["id"], state, coordinator, **extra)
+            triage.change_status(db, result["id"], state, coordinator, **extra)

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from . import __version__, vocab
 from .field import sync
-from .worksites import intake as _reports
+from .worksites import intake
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 UUID = {"type": "string", "format": "uuid"}
@@ -60,15 +60,16 @@ SCHEMAS = {
             "entries": {"type": "array", "maxItems": sync.MAX_ENTRIES, "items": ENTRY_ITEM},
         },
     },
-    "ReportsRequest": {
+    "ReportRequest": {
         "type": "object",
         "required": ["entries"],
         "additionalProperties": False,
+        "description": "The sync envelope; every entry of kind `report`",
         "properties": {
-            "device_id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
             "app_version": {"type": "string", "maxLength": 64},
-            "website": {"type": "string", "maxLength": 0, "description": "Leave empty (people never see this field)"},
-            "entries": {"type": "array", "maxItems": _reports.MAX_ENTRIES_ANONYMOUS, "items": ENTRY_ITEM},
+            "entries": {"type": "array", "maxItems": intake.MAX_ENTRIES_ANONYMOUS, "items": ENTRY_ITEM},
+            "website": {"type": "string", "maxLength": 0, "description": "Leave empty: a request that fills it in is refused"},
         },
     },
     "Entry": {
@@ -153,6 +154,9 @@ SCHEMAS = {
             "photos": {"type": "array", **_limit("photos"), "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
             "wants_to_help": {"type": "boolean"},
             "reporter": {"type": ["object", "null"]},
+            "zone": {"type": ["string", "null"], "description": "A zone code; else the nearest zone to location"},
+            "encounter_id": {"type": ["string", "null"], "format": "uuid",
+                             "description": "/api/v1/sync only: the encounter the report was filed at"},
         },
     },
     "Result": {
@@ -261,10 +265,10 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/reports", "post"): {
         "summary": "A resident reports a small open worksite (anonymous)",
-        "description": "Same envelope and results as /api/v1/sync, kind `report` only; each `created` result "
-                       "carries `tracking_url`.",
+        "description": "Same envelope, checks and results as /api/v1/sync, kind `report` only, at most "
+                       f"{intake.MAX_ENTRIES_ANONYMOUS} entries; each stored result carries `tracking_url`.",
         "security": [],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportsRequest"}}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportRequest"}}}},
         "responses": {"200": _json({"$ref": "#/components/schemas/SyncResponse"}), **COMMON_ERRORS,
                       "403": _error("A request from another site")},
     },

@@ -20,10 +20,10 @@ from sqlite_utils import Database
 from .i18n import gettext as _
 
 from . import audit
+from .validation import is_email, is_phone
 
 log = logging.getLogger("outreach.privacy")
 _PERSONAL_KEYS = ("follow_up", "reporter", "volunteer")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\Z")
 
 
 class IdentifierError(ValueError):
@@ -72,10 +72,10 @@ def identify(raw: str) -> tuple[str, str]:
     raw = (raw or "").strip()
     if len(raw) > 320:
         raise IdentifierError(_("Enter an email address or a phone number."))
-    if _EMAIL.match(raw):
+    if is_email(raw):
         return "email", normalise_email(raw)
     phone = normalise_phone(raw)
-    if re.fullmatch(r"[\d\s().+-]{6,30}", raw) and phone:
+    if is_phone(raw) and phone:
         return "phone", phone
     raise IdentifierError(_("Enter an email address or a phone number."))
 

@@ -8,8 +8,16 @@ from datetime import datetime, timedelta
 
 from .i18n import gettext as _
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}$")
+# The one e-mail, phone and device-id rule of the product (sync, reports, volunteers, admin,
+# privacy look-ups). A plain ASCII domain: what a mail server here will deliver to.
+EMAIL_MAX = 254
+# Patterns are written for JSON Schema too (openapi.py): check with the is_* functions below,
+# which match the whole string (a trailing newline is refused).
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,24}$")
+PHONE_MAX = 25  # the longest text PHONE_RE accepts
+# Chosen by the phone (a UUID today); letters, digits, - and _ only, so it is safe in any log.
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 # Control characters other than tab and newlines have no place in a note typed on a phone.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -41,6 +49,21 @@ def is_text(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def is_email(value: object) -> bool:
+    """An e-mail address as the product accepts it anywhere (compare lowercased)."""
+    return isinstance(value, str) and len(value) <= EMAIL_MAX and EMAIL_RE.fullmatch(value) is not None
+
+
+def is_phone(value: object) -> bool:
+    """A phone number as people write it: digits, spaces, dots, dashes, brackets, a leading +."""
+    return isinstance(value, str) and PHONE_RE.fullmatch(value) is not None
+
+
+def is_device_id(value: object) -> bool:
+    """A device id as the phone makes it: 8 to 64 letters, digits, - or _."""
+    return isinstance(value, str) and DEVICE_ID_RE.fullmatch(value) is not None
 
 
 def is_uuid(value: object) -> bool:
@@ -120,7 +143,10 @@ class Check:
             self.clean[field] = value
         return self.clean.get(field)
 
-    def text(self, field: str, max_len: int, *, min_len: int = 0, required: bool = False, nullable: bool = False):
+    def text(self, field: str, max_len: int, *, min_len: int = 0, required: bool = False, nullable: bool = False,
+             lines: str | None = None):
+        """Text, stripped; ``lines="one"`` also folds inner whitespace to single spaces (a title),
+        ``lines="many"`` turns CRLF into LF (a description typed in a form)."""
         if self.missing(field, required):
             self.clean[field] = None if nullable else ""
             return self.clean[field]
@@ -132,6 +158,10 @@ class Check:
             self.fail(field, _("must be text"))
             return None
         value = value.strip()
+        if lines == "one":
+            value = " ".join(value.split())
+        elif lines == "many":
+            value = value.replace("\r\n", "\n")
         if CONTROL_RE.search(value):
             self.fail(field, _("contains control characters"))
         elif len(value) > max_len:
@@ -193,8 +223,20 @@ class Check:
             self.clean[field] = list(value)
         return self.clean.get(field)
 
-    def location(self, field: str):
-        """null or {lat, lon, accuracy_m}, rounded to about 100 m (three decimals)."""
+    def boolean(self, field: str, *, default: bool = False):
+        """JSON true or false (not "yes", not 1)."""
+        if self.missing(field, False):
+            self.clean[field] = default
+            return default
+        value = self.data[field]
+        if not isinstance(value, bool):
+            self.fail(field, _("must be true or false"))
+            return None
+        self.clean[field] = value
+        return value
+
+    def location(self, field: str, *, decimals: int = 3, min_accuracy: int = 100):
+        """null or {lat, lon, accuracy_m}, rounded to about 100 m (three decimals) unless told otherwise."""
         if self.missing(field, False):
             self.clean[field] = None
             return None
@@ -215,11 +257,11 @@ class Check:
         if any(k.startswith(self.prefix + field) for k in self.errors):
             return None
         # Three decimals is about 111 m of latitude (78 m of longitude here): enough to count
-        # a neighbourhood, too coarse to point at a doorstep.
+        # a neighbourhood, too coarse to point at a doorstep (a worksite needs its doorstep: six).
         self.clean[field] = {
-            "lat": round(float(lat), 3),
-            "lon": round(float(lon), 3),
-            "accuracy_m": max(100, int(round(acc))) if acc is not None else None,
+            "lat": round(float(lat), decimals),
+            "lon": round(float(lon), decimals),
+            "accuracy_m": max(min_accuracy, int(round(acc))) if acc is not None else None,
         }
         return self.clean[field]
 
@@ -228,6 +270,15 @@ def iso_utc(value: datetime) -> str:
     from datetime import timezone
 
     return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class Refused(ValueError):
+    """A valid entry that what is already stored forbids (a contact with too many open reports):
+    raised by a kind's store function; the entry is answered ``rejected`` with these errors."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
 
 
 # JSON numbers beyond what a phone's JavaScript can hold exactly (and far beyond SQLite's 64 bits).

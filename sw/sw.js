@@ -2,7 +2,7 @@
 // ([url, content hash] of every static file) and the app-shell pages when it serves /sw.js.
 // It never touches the outbox's data: it only caches the app, and replays the outbox
 // through Background Sync where the browser has it.
-import { syncNow, SYNC_TAG } from "__OUTBOX__";
+import { configure, syncNow, SYNC_TAG } from "__OUTBOX__";
 
 const VERSION = "__VERSION__";
 const PRECACHE = __PRECACHE__;
@@ -13,6 +13,7 @@ const CACHE = `${PREFIX}precache-${VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;
 
 self.OUTREACH_VERSION = VERSION;
+configure(__ENDPOINTS__); // the outbox's endpoints, from the route table
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {

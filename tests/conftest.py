@@ -243,21 +243,6 @@ def login():
     return do
 
 
-OUTBOX = "/static/js/outbox.js"
-
-
-def wait_until(page, script: str, arg=None, timeout: float = 20.0):
-    """Poll a JS function until it returns something truthy (wait_for_function needs eval, which CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {script}")
-        time.sleep(0.1)
-
-
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     from axe_playwright_python.sync_playwright import Axe
 

@@ -67,7 +67,7 @@ def test_every_operation_keeps_the_documented_contract(app, make_user, role):
 
 def test_the_document_says_what_the_server_does(app, client, field_client):
     doc = client.get("/api/v1/openapi.json").json()
-    reports = doc["components"]["schemas"]["ReportsRequest"]["properties"]["entries"]
+    reports = doc["components"]["schemas"]["ReportRequest"]["properties"]["entries"]
     assert reports["maxItems"] == 20
     # The limit as documented, and one past it.
     entry = {"id": "0b9f4f53-0c1a-4c59-9a8e-5d41a3c0a111", "kind": "report", "version": 1, "data": {}}

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from outreach.worksites import open311, triage as report_triage
+from outreach.worksites import open311, triage
 from outreach.settings import REPO_ROOT
 from tests.test_report_api import envelope, post, report_data
 
@@ -94,8 +94,8 @@ def test_only_accepted_onward_reports_are_listed(client, store):
     assert client.get("/open311/v2/requests.json").json() == []
     assert client.get(f"/open311/v2/requests/{rid}.json").status_code == 404
     with store.write() as db:
-        report_triage.change_status(db, rid, "under_review", None)
-        report_triage.change_status(db, rid, "accepted", None)
+        triage.change_status(db, rid, "under_review", None)
+        triage.change_status(db, rid, "accepted", None)
     listed = client.get("/open311/v2/requests.json").json()
     assert [r["service_request_id"] for r in listed] == [rid]
     assert "r@example.org" not in client.get("/open311/v2/requests.json").text
@@ -104,7 +104,7 @@ def test_only_accepted_onward_reports_are_listed(client, store):
     assert len(client.get("/open311/v2/requests.json", params={"service_code": "planting"}).json()) == 1
     assert client.get("/open311/v2/requests.json", params={"service_code": "street_furniture"}).json() == []
     with store.write() as db:
-        report_triage.change_status(db, rid, "declined", None, reason="Finalement non")
+        triage.change_status(db, rid, "declined", None, reason="Finalement non")
     closed = client.get("/open311/v2/requests.json", params={"status": "closed"}).json()
     assert [(c["service_request_id"], c["status"], c["status_notes"]) for c in closed] == [(rid, "closed", "Finalement non")]
     xml = ET.fromstring(client.get("/open311/v2/requests.xml").content)

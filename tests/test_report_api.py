@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from PIL import Image
 
-from outreach.worksites import triage as report_triage, intake as reports
+from outreach.worksites import public, triage
 from tests.conftest import make_settings
 from tests.test_photos import jpeg_with_gps, png_bomb
 
@@ -157,9 +157,9 @@ def test_photo_pending_then_arrived_and_served_only_when_public(client, coordina
     sha = hashlib.sha256(data).hexdigest()
     result = post(client, envelope(report_data(photos=[sha]))).json()["results"][0]
     rid = result["id"]
-    assert reports.photo_states(store.db(), rid)[0]["arrived"] == 0
+    assert public.photo_states(store.db(), rid)[0]["arrived"] == 0
     assert put(client, data).status_code == 201
-    assert reports.photo_states(store.db(), rid)[0]["arrived"] == 1
+    assert public.photo_states(store.db(), rid)[0]["arrived"] == 1
     assert client.get(f"/photos/{sha}").status_code == 404  # not public yet
     assert coordinator_client.get(f"/photos/{sha}").headers["content-type"] == "image/jpeg"
     token_path = result["tracking_url"].replace("http://testserver", "")
@@ -188,7 +188,7 @@ def test_tampered_or_foreign_token_is_404(client, app):
     assert client.get(f"/track/{tampered}").status_code == 404
     foreign = app.state.signer.dumps("session", result["id"])  # signed, but for another purpose
     assert client.get(f"/track/{foreign}").status_code == 404
-    unknown = reports.tracking_token(app.state.signer, str(uuid.uuid4()))
+    unknown = public.tracking_token(app.state.signer, str(uuid.uuid4()))
     assert client.get(f"/track/{unknown}").status_code == 404
     assert client.get("/track/" + "x" * 5000).status_code == 404
 
@@ -277,8 +277,8 @@ def test_worksites_list_and_sign_up(client, coordinator_client, store):
     rid = result["id"]
     assert "Fresque de la cour" not in client.get("/worksites").text
     with store.write() as db:
-        report_triage.change_status(db, rid, "under_review", None)
-        report_triage.change_status(db, rid, "accepted", None)
+        triage.change_status(db, rid, "under_review", None)
+        triage.change_status(db, rid, "accepted", None)
     page = client.get("/worksites")
     assert "Fresque de la cour" in page.text
     csrf = csrf_of(page.text)

@@ -1,13 +1,14 @@
 """Reports as a domain: validation, idempotent storage, me-too, tracking, triage, merge."""
 
 import uuid
-from types import SimpleNamespace
 from datetime import datetime, timezone
 
 import pytest
 
 from outreach import privacy
-from outreach.worksites import triage as report_triage, intake as reports
+from outreach.field import sync
+from outreach.settings import Settings
+from outreach.worksites import intake, public, triage
 from outreach.worksites.intake import ReportError
 
 NOW = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -27,19 +28,21 @@ def entry(data=None, **over):
     return e
 
 
-def store(db, e, **kw):
+def store(db, e, *, max_open_per_contact=None):
+    """File one report as a resident does: through the one intake path (sync), with no user."""
+    settings = Settings(max_open_reports_per_contact=max_open_per_contact) if max_open_per_contact else None
     with db.atomic():
-        return reports.submit_report(db, e, **kw)
+        return sync.process(db, None, [e], settings=settings)["results"][0]
 
 
 def field_ctx(db, user_id):
-    """What sync.py hands its kinds (its Context), reduced to what reports use."""
-    return SimpleNamespace(db=db, user={"id": user_id}, device_id="phone-0001", received_at=NOW)
+    """What sync.py hands its kinds for a worker's phone."""
+    return sync.Context(db, {"id": user_id}, device_id="phone-0001")
 
 
 def field_sync(db, ctx, e, *, update=False):
     """Do what sync.py does for one report entry: check, keep the version, store."""
-    checked = reports.validate_report(ctx, e["data"])
+    checked = intake.validate_report(ctx, e["data"])
     if checked.errors:
         return checked.errors
     with db.atomic():
@@ -47,7 +50,7 @@ def field_sync(db, ctx, e, *, update=False):
                                      "data": "{}", "user_id": ctx.user["id"], "received_at": NOW})
         stored = {"id": e["id"], "kind": "report", "version": e["version"], "hash": "h" * 64,
                   "created_at": e["created_at"]}
-        reports.store_report(db, ctx, stored, checked.clean, update=update)
+        intake.store_report(db, ctx, stored, checked.clean, update=update)
     return {}
 
 
@@ -86,16 +89,16 @@ def test_field_worker_files_with_a_resident_and_may_update_until_reviewed(fresh_
     assert field_sync(fresh_db, ctx, e) == {}
     row = fresh_db["reports"].get(e["id"])
     assert (row["source"], row["user_id"], row["encounter_id"], row["device_id"]) == ("field", uid, encounter, "phone-0001")
-    assert reports.may_update_report(fresh_db, ctx, e["id"], uid)
+    assert intake.may_update_report(fresh_db, ctx, e["id"], uid)
     v2 = dict(e, version=2, data=report_data(title="Banc cassé et tagué"))
     assert field_sync(fresh_db, ctx, v2, update=True) == {}
     assert fresh_db["reports"].get(e["id"])["title"] == "Banc cassé et tagué"
     assert fresh_db["reports"].count == 1
     other = field_ctx(fresh_db, make_user(fresh_db, "field"))
-    assert not reports.may_update_report(fresh_db, other, e["id"], uid)
+    assert not intake.may_update_report(fresh_db, other, e["id"], uid)
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
-    assert not reports.may_update_report(fresh_db, ctx, e["id"], uid)
+        triage.change_status(fresh_db, e["id"], "under_review", uid)
+    assert not intake.may_update_report(fresh_db, ctx, e["id"], uid)
 
 
 def test_anonymous_higher_version_is_a_conflict(fresh_db):
@@ -108,10 +111,10 @@ def test_anonymous_higher_version_is_a_conflict(fresh_db):
 
 def test_encounter_link_only_from_the_field(fresh_db):
     data = report_data(encounter_id=str(uuid.uuid4()))
-    _, errors = reports.check_report(fresh_db, data, source="resident")
-    assert "data" in errors
-    clean, errors = reports.check_report(fresh_db, data, source="field")
-    assert errors == {} and clean["encounter_id"] == data["encounter_id"]
+    resident = intake.validate_report(sync.Context(fresh_db, None), data)
+    assert "data.encounter_id" in resident.errors
+    worker = intake.validate_report(field_ctx(fresh_db, make_user(fresh_db, "field")), data)
+    assert worker.errors == {} and worker.clean["encounter_id"] == data["encounter_id"]
 
 
 BAD = [
@@ -126,9 +129,9 @@ BAD = [
     ({"category": "' or 1=1 --"}, "data.category"),
     ({"category": None}, "data.category"),
     ({"location": None, "address": ""}, "data.location"),
-    ({"location": {"lat": 91, "lon": 5}}, "data.location"),
-    ({"location": {"lat": "45", "lon": 5}}, "data.location"),
-    ({"location": {"lat": True, "lon": 5}}, "data.location"),
+    ({"location": {"lat": 91, "lon": 5}}, "data.location.lat"),
+    ({"location": {"lat": "45", "lon": 5}}, "data.location.lat"),
+    ({"location": {"lat": True, "lon": 5}}, "data.location.lat"),
     ({"location": {"lat": 1e308 * 10, "lon": 5}}, "data.location.lat"),
     ({"location": {"lat": 45, "lon": 5, "accuracy_m": -1}}, "data.location.accuracy_m"),
     ({"location": {"lat": 45, "lon": 5, "extra": 1}}, "data.location"),
@@ -147,10 +150,10 @@ BAD = [
     ({"reporter": {"phone": "<script>", "consent": True, "consent_text_version": "2026-01"}}, "data.reporter.phone"),
     ({"reporter": {"name": "Ana", "consent": True, "consent_text_version": "2026-01"}}, "data.reporter.email"),
     ({"reporter": {"email": "a@b.org", "consent": True, "consent_text_version": "1999"}}, "data.reporter.consent_text_version"),
-    ({"reporter": {"email": "a@b.org", "consent": True, "consent_text_version": "2026-01", "ssn": 1}}, "data.reporter"),
+    ({"reporter": {"email": "a@b.org", "consent": True, "consent_text_version": "2026-01", "ssn": 1}}, "data.reporter.ssn"),
     ({"reporter": "a@b.org"}, "data.reporter"),
     ({"zone": "atlantis"}, "data.zone"),
-    ({"admin": True}, "data"),
+    ({"admin": True}, "data.admin"),
 ]
 
 
@@ -199,7 +202,7 @@ def test_reporter_contact_is_kept_apart_and_capped(fresh_db):
     assert fourth["status"] == "rejected" and "data.reporter" in fourth["errors"]
     # Once one is closed, a new one is welcome again.
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, ids[0], "declined", None, reason="Hors périmètre")
+        triage.change_status(fresh_db, ids[0], "declined", None, reason="Hors périmètre")
     assert store(fresh_db, entry(report_data(reporter=reporter, title="Banc 5")), max_open_per_contact=3)["status"] == "created"
 
 
@@ -211,8 +214,8 @@ def test_nearby_open_reports_of_the_same_category(fresh_db):
     for e in (near, far, other_cat, closed):
         store(fresh_db, e)
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, closed["id"], "declined", None, reason="non")
-    found = reports.nearby_open(fresh_db, "street_furniture", 45.18910, 5.71010)
+        triage.change_status(fresh_db, closed["id"], "declined", None, reason="non")
+    found = public.nearby_open(fresh_db, "street_furniture", 45.18910, 5.71010)
     assert [r["id"] for r in found] == [near["id"]]
     assert found[0]["distance_m"] < 20
     assert set(found[0]) == {"id", "title", "address", "where_detail", "status", "me_too_count", "distance_m"}
@@ -223,12 +226,12 @@ def test_me_too_counts_once_per_id(fresh_db):
     store(fresh_db, e)
     tap = str(uuid.uuid4())
     with fresh_db.atomic():
-        assert reports.me_too(fresh_db, e["id"], tap) is True
-        assert reports.me_too(fresh_db, e["id"], tap) is False
-        assert reports.me_too(fresh_db, e["id"], str(uuid.uuid4())) is True
+        assert public.me_too(fresh_db, e["id"], tap) is True
+        assert public.me_too(fresh_db, e["id"], tap) is False
+        assert public.me_too(fresh_db, e["id"], str(uuid.uuid4())) is True
     assert fresh_db["reports"].get(e["id"])["me_too_count"] == 2
     with pytest.raises(ReportError):
-        reports.me_too(fresh_db, str(uuid.uuid4()), str(uuid.uuid4()))
+        public.me_too(fresh_db, str(uuid.uuid4()), str(uuid.uuid4()))
 
 
 class FakeSigner:
@@ -243,9 +246,9 @@ class FakeSigner:
 def test_tracking_token_is_bound_to_its_purpose():
     signer = FakeSigner()
     rid = str(uuid.uuid4())
-    token = reports.tracking_token(signer, rid)
-    assert reports.report_id_for_token(signer, token) == rid
-    assert reports.report_id_for_token(signer, "session:" + rid) is None
+    token = public.tracking_token(signer, rid)
+    assert public.report_id_for_token(signer, token) == rid
+    assert public.report_id_for_token(signer, "session:" + rid) is None
 
 
 def test_public_view_hides_notes_and_contacts(fresh_db):
@@ -255,9 +258,9 @@ def test_public_view_hides_notes_and_contacts(fresh_db):
     e = entry(report_data(reporter=reporter))
     store(fresh_db, e)
     with fresh_db.atomic():
-        report_triage.add_reply(fresh_db, e["id"], uid, "NOTE INTERNE confidentielle", public=False)
-        report_triage.add_reply(fresh_db, e["id"], uid, "Merci, nous regardons.", public=True)
-    view = reports.public_view(fresh_db, e["id"])
+        triage.add_reply(fresh_db, e["id"], uid, "NOTE INTERNE confidentielle", public=False)
+        triage.add_reply(fresh_db, e["id"], uid, "Merci, nous regardons.", public=True)
+    view = public.public_view(fresh_db, e["id"])
     text = str(view)
     assert "NOTE INTERNE" not in text and "ana@example.org" not in text and "Ana Secret" not in text
     assert "0612345678" not in text
@@ -269,17 +272,17 @@ def test_needs_info_then_resident_answers(fresh_db):
     e = entry()
     store(fresh_db, e)
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
-        report_triage.change_status(fresh_db, e["id"], "needs_info", uid, message="Quelle rue ?")
+        triage.change_status(fresh_db, e["id"], "under_review", uid)
+        triage.change_status(fresh_db, e["id"], "needs_info", uid, message="Quelle rue ?")
     with pytest.raises(ReportError):
-        reports.add_resident_info(fresh_db, e["id"], "   ")
+        public.add_resident_info(fresh_db, e["id"], "   ")
     with fresh_db.atomic():
-        reports.add_resident_info(fresh_db, e["id"], "Rue Chorier, au numéro 3")
+        public.add_resident_info(fresh_db, e["id"], "Rue Chorier, au numéro 3")
     assert fresh_db["reports"].get(e["id"])["status"] == "under_review"
     with pytest.raises(ReportError) as caught:
-        reports.add_resident_info(fresh_db, e["id"], "encore")
+        public.add_resident_info(fresh_db, e["id"], "encore")
     assert caught.value.status == 409
-    kinds = [ev["kind"] for ev in reports.public_view(fresh_db, e["id"])["history"]]
+    kinds = [ev["kind"] for ev in public.public_view(fresh_db, e["id"])["history"]]
     assert "resident_info" in kinds
 
 
@@ -288,18 +291,18 @@ def test_change_status_records_event_and_audit(fresh_db):
     e = entry()
     store(fresh_db, e)
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
-        report_triage.change_status(fresh_db, e["id"], "accepted", uid)
-        report_triage.change_status(fresh_db, e["id"], "scheduled", uid, scheduled_for="2099-05-01")
+        triage.change_status(fresh_db, e["id"], "under_review", uid)
+        triage.change_status(fresh_db, e["id"], "accepted", uid)
+        triage.change_status(fresh_db, e["id"], "scheduled", uid, scheduled_for="2099-05-01")
     row = fresh_db["reports"].get(e["id"])
     assert row["status"] == "scheduled" and row["scheduled_for"] == "2099-05-01"
     audit = list(fresh_db["audit_log"].rows)
     assert [a["action"] for a in audit] == ["report.status"] * 3 and all(a["user_id"] == uid for a in audit)
     with pytest.raises(ReportError) as caught:
-        report_triage.change_status(fresh_db, e["id"], "done", uid)
+        triage.change_status(fresh_db, e["id"], "done", uid)
     assert "status" in caught.value.errors
     with pytest.raises(ReportError) as caught:
-        report_triage.change_status(fresh_db, e["id"], "in_progress", uid, expected="accepted")
+        triage.change_status(fresh_db, e["id"], "in_progress", uid, expected="accepted")
     assert caught.value.status == 409
 
 
@@ -309,18 +312,18 @@ def test_merge_carries_content_to_the_original(fresh_db):
     for e in (original, dup, dup2):
         store(fresh_db, e)
     with fresh_db.atomic():
-        report_triage.merge(fresh_db, dup["id"], original["id"], uid)
+        triage.merge(fresh_db, dup["id"], original["id"], uid)
         # A duplicate of a duplicate points to the report that stands.
-        report_triage.change_status(fresh_db, dup2["id"], "duplicate", uid, duplicate_of=dup["id"])
+        triage.change_status(fresh_db, dup2["id"], "duplicate", uid, duplicate_of=dup["id"])
     assert fresh_db["reports"].get(dup2["id"])["duplicate_of"] == original["id"]
     orig = fresh_db["reports"].get(original["id"])
     assert orig["me_too_count"] == 2
-    assert [p["sha256"] for p in reports.photo_states(fresh_db, original["id"])] == ["a" * 64]
-    assert reports.photo_states(fresh_db, original["id"])[0]["arrived"] == 0
+    assert [p["sha256"] for p in public.photo_states(fresh_db, original["id"])] == ["a" * 64]
+    assert public.photo_states(fresh_db, original["id"])[0]["arrived"] == 0
     with pytest.raises(ReportError):
-        report_triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=original["id"])
+        triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=original["id"])
     with pytest.raises(ReportError):
-        report_triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=str(uuid.uuid4()))
+        triage.change_status(fresh_db, original["id"], "duplicate", uid, duplicate_of=str(uuid.uuid4()))
 
 
 def test_bulk_change_reports_each_result(fresh_db):
@@ -329,8 +332,8 @@ def test_bulk_change_reports_each_result(fresh_db):
     store(fresh_db, a)
     store(fresh_db, b)
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, b["id"], "declined", uid, reason="non")
-        results = report_triage.bulk_change(fresh_db, [a["id"], b["id"], "nope"], "under_review", uid)
+        triage.change_status(fresh_db, b["id"], "declined", uid, reason="non")
+        results = triage.bulk_change(fresh_db, [a["id"], b["id"], "nope"], "under_review", uid)
     assert results[a["id"]] == "" and results[b["id"]] and results["nope"]
     assert fresh_db["reports"].get(a["id"])["status"] == "under_review"
 
@@ -338,25 +341,28 @@ def test_bulk_change_reports_each_result(fresh_db):
 def test_triage_filters_and_keyset_pagination(fresh_db):
     ids = []
     for i in range(7):
-        e = entry(report_data(title=f"Rapport {i}", wants_to_help=i % 2 == 0, photos=["b" * 64] if i == 3 else []))
-        store(fresh_db, e, received_at=f"2026-11-{10 + i:02d}T10:00:00+00:00")
+        received = datetime.fromisoformat(f"2026-11-{10 + i:02d}T10:00:00+00:00")
+        e = entry(report_data(title=f"Rapport {i}", wants_to_help=i % 2 == 0, photos=["b" * 64] if i == 3 else []),
+                  created_at=received.isoformat())
+        with fresh_db.atomic():
+            assert sync.process(fresh_db, None, [e], now=received)["results"][0]["status"] == "created"
         ids.append(e["id"])
-    f, errors = report_triage.triage_filters(fresh_db, {"status": "open"})
+    f, errors = triage.triage_filters(fresh_db, {"status": "open"})
     assert errors == {}
-    page1 = report_triage.triage_list(fresh_db, f, limit=3)
-    page2 = report_triage.triage_list(fresh_db, f, after=page1["next"], limit=3)
-    page3 = report_triage.triage_list(fresh_db, f, after=page2["next"], limit=3)
+    page1 = triage.triage_list(fresh_db, f, limit=3)
+    page2 = triage.triage_list(fresh_db, f, after=page1["next"], limit=3)
+    page3 = triage.triage_list(fresh_db, f, after=page2["next"], limit=3)
     seen = [r["id"] for p in (page1, page2, page3) for r in p["rows"]]
     assert seen == list(reversed(ids)) and page3["next"] is None
-    f, _ = report_triage.triage_filters(fresh_db, {"with_photo": "1"})
-    rows = report_triage.triage_list(fresh_db, f)["rows"]
+    f, _ = triage.triage_filters(fresh_db, {"with_photo": "1"})
+    rows = triage.triage_list(fresh_db, f)["rows"]
     assert [r["id"] for r in rows] == [ids[3]] and rows[0]["photos_pending"] == 1
-    f, _ = report_triage.triage_filters(fresh_db, {"wants_to_help": "1", "date_from": "2026-11-12", "date_to": "2026-11-14"})
-    assert {r["id"] for r in report_triage.triage_list(fresh_db, f)["rows"]} == {ids[2], ids[4]}
-    f, errors = report_triage.triage_filters(fresh_db, {"status": "bogus", "category": "x'--", "date_from": "never"})
+    f, _ = triage.triage_filters(fresh_db, {"wants_to_help": "1", "date_from": "2026-11-12", "date_to": "2026-11-14"})
+    assert {r["id"] for r in triage.triage_list(fresh_db, f)["rows"]} == {ids[2], ids[4]}
+    f, errors = triage.triage_filters(fresh_db, {"status": "bogus", "category": "x'--", "date_from": "never"})
     assert set(errors) == {"status", "category", "date_from"}
-    f, _ = report_triage.triage_filters(fresh_db, {"q": "100%_"})
-    assert report_triage.triage_list(fresh_db, f)["rows"] == []
+    f, _ = triage.triage_filters(fresh_db, {"q": "100%_"})
+    assert triage.triage_list(fresh_db, f)["rows"] == []
 
 
 def test_public_worksites_and_sign_up(fresh_db):
@@ -365,18 +371,18 @@ def test_public_worksites_and_sign_up(fresh_db):
     store(fresh_db, e)
     form = {"name": "Léa", "email": "lea@example.org", "consent": True, "consent_text_version": "2026-01"}
     with pytest.raises(ReportError):
-        reports.sign_up(fresh_db, e["id"], form)  # not public yet
+        public.sign_up(fresh_db, e["id"], form)  # not public yet
     with fresh_db.atomic():
-        report_triage.change_status(fresh_db, e["id"], "under_review", uid)
-        report_triage.change_status(fresh_db, e["id"], "accepted", uid)
-    assert [w["id"] for w in reports.public_worksites(fresh_db)] == [e["id"]]
+        triage.change_status(fresh_db, e["id"], "under_review", uid)
+        triage.change_status(fresh_db, e["id"], "accepted", uid)
+    assert [w["id"] for w in public.public_worksites(fresh_db)] == [e["id"]]
     with fresh_db.atomic():
-        assert reports.sign_up(fresh_db, e["id"], form) is True
-        assert reports.sign_up(fresh_db, e["id"], form) is False
+        assert public.sign_up(fresh_db, e["id"], form) is True
+        assert public.sign_up(fresh_db, e["id"], form) is False
     with pytest.raises(ReportError) as caught:
-        reports.sign_up(fresh_db, e["id"], dict(form, consent=False))
+        public.sign_up(fresh_db, e["id"], dict(form, consent=False))
     assert "consent" in caught.value.errors
-    assert reports.public_worksites(fresh_db)[0]["volunteers"] == 1
+    assert public.public_worksites(fresh_db)[0]["volunteers"] == 1
 
 
 def test_contacts_of_long_closed_reports_are_purged(fresh_db):
@@ -389,7 +395,7 @@ def test_contacts_of_long_closed_reports_are_purged(fresh_db):
         store(fresh_db, e)
     with fresh_db.atomic():
         for e in (old, recent):
-            report_triage.change_status(fresh_db, e["id"], "declined", None, reason="non")
+            triage.change_status(fresh_db, e["id"], "declined", None, reason="non")
         fresh_db.execute("update reports set closed_at = '2020-01-01T00:00:00+00:00' where id = ?", [old["id"]])
     with fresh_db.atomic():
         counts = privacy.purge(fresh_db, 365, 90)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from outreach.field import sync
+from outreach.field import bootstrap, sync
 from outreach.db import Store
 
 NOW = datetime.now(timezone.utc)
@@ -229,7 +229,7 @@ def test_planned_outing_is_started_by_its_member(fresh_db, worker):
     fresh_db["outings"].insert({"id": planned, "format": "stand", "status": "planned", "zone": "secteur-2",
                                 "planned_date": NOW.date().isoformat(), "created_by": coordinator["id"]})
     fresh_db["outing_members"].insert({"outing_id": planned, "user_id": worker["id"]})
-    assert [o["id"] for o in sync.bootstrap(fresh_db, worker)["outings"]] == [planned]
+    assert [o["id"] for o in bootstrap.for_user(fresh_db, worker)["outings"]] == [planned]
     o = outing(format="stand", zone="secteur-2")
     o["id"] = planned
     [result] = run(fresh_db, worker, [o])

@@ -2,9 +2,9 @@
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from outreach.worksites import intake as reports
+from outreach.field import sync
 from tests.test_report_api import envelope, post, report_data
 
 
@@ -161,9 +161,10 @@ def test_reply_validation(client, coordinator_client, store):
 def test_pagination_links(client, coordinator_client, store):
     with store.write() as db:
         for i in range(55):
-            e = {"id": str(uuid.uuid4()), "kind": "report", "version": 1, "created_at": "2026-11-30T10:00:00+01:00",
+            received = datetime.fromisoformat(f"2026-11-01T10:{i:02d}:00+00:00")
+            e = {"id": str(uuid.uuid4()), "kind": "report", "version": 1, "created_at": received.isoformat(),
                  "data": report_data(title=f"Numéro {i:03d}")}
-            reports.submit_report(db, e, received_at=f"2026-11-01T10:{i:02d}:00+00:00")
+            sync.process(db, None, [e], now=received)
     page = coordinator_client.get("/coordinator/reports").text
     assert "Numéro 054" in page and "Numéro 004" not in page
     next_url = re.search(r'href="([^"]*after=[^"]+)"', page).group(1).replace("&amp;", "&")

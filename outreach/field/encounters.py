@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from .. import vocab
 from ..coordinator import stats
 from ..i18n import gettext as _
-from ..validation import CONTROL_RE, EMAIL_RE, LANGUAGE_RE, PHONE_RE, Check, Valid, is_int, is_number, is_uuid, iso_utc, parse_time
+from ..validation import CONTROL_RE, LANGUAGE_RE, Check, Valid, is_email, is_int, is_number, is_phone, is_uuid, iso_utc, parse_time
 
 PLACE_TYPES = vocab.PLACE_TYPES
 OUTCOMES = vocab.OUTCOMES
@@ -172,9 +172,9 @@ def _follow_up(ctx, c: Check) -> None:
     contact = sub.text("contact", CONTACT.max, min_len=CONTACT.min, required=True)
     sub.text("name", CONTACT_NAME_MAX)
     sub.codes("purposes", ctx.codes("tools"), max_items=TOOLS_MAX)
-    if contact and channel == "email" and not EMAIL_RE.match(contact):
+    if contact and channel == "email" and not is_email(contact):
         sub.fail("contact", _("must be an email address"))
-    elif contact and channel in ("phone", "sms") and not PHONE_RE.match(contact):
+    elif contact and channel in ("phone", "sms") and not is_phone(contact):
         sub.fail("contact", _("must be a phone number"))
     c.errors.update(sub.errors)
     c.clean["follow_up"] = sub.clean

@@ -139,7 +139,7 @@ def may_create(db: Database, ctx, entry_id: str) -> str | None:
 
     A planned outing exists before any phone syncs it: only its team may start, end or fill it.
     """
-    if db.execute("select 1 from outings where id = ?", [entry_id]).fetchone() and not is_member(db, entry_id, ctx.user["id"]):
+    if db.execute("select 1 from outings where id = ?", [entry_id]).fetchone() and not is_member(db, entry_id, ctx.user_id):
         return _("This outing was planned for another team: only its members can start it.")
     return None
 

@@ -3,29 +3,37 @@
 Retries are harmless because every stored version is a row of ``entry_versions`` under a
 unique (entry_id, version) key; each entry is written inside its own savepoint, so one bad
 entry never blocks the others and nothing is ever half-written.
+
+It is the one intake path: a signed-in worker's phone (/api/v1/sync, the no-script encounter
+form) and, with no user, residents' reports (/api/v1/reports, the /report form) and Open311.
+
+Longer than our usual 350 lines on purpose: checking an entry, comparing it with its history
+(replay, update, conflict) and storing it are one protocol, read together; the kinds' own
+rules live in encounters.py, outings.py and worksites/intake.py.
 """
 
 from __future__ import annotations
 
 from hashlib import sha256
-import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlite_utils import Database
 
-from .. import refdata, vocab
+from .. import refdata
 from . import encounters, outings
-from ..worksites import intake as _reports
+from ..worksites import intake
 from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
 from ..i18n import gettext as _
-from ..validation import echoed_id, hostile_values, printable_errors, is_int, is_text, is_uuid, parse_time
+from ..settings import Settings
+from ..validation import (DEVICE_ID_RE, Refused, echoed_id, hostile_values, is_device_id, is_int, is_text, is_uuid,
+                          parse_time, printable_errors)
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
-DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+DEVICE_RE = DEVICE_ID_RE  # the product's one device-id rule (validation.py), named as the protocol knows it
 ENTRY_FIELDS = {"id", "kind", "version", "created_at", "data"}
 
 
@@ -34,9 +42,11 @@ class Kind:
     """How one kind of entry is checked, stored, and who may send a newer version of it."""
 
     validate: Callable  # (ctx, data) -> Check
-    store: Callable  # (db, ctx, entry, clean, *, update) -> None
+    store: Callable  # (db, ctx, entry, clean, *, update) -> None; may raise validation.Refused
     may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
     store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
+    # How far from the server's clock created_at may be (ahead, back); None: any time.
+    created_within: tuple[timedelta, timedelta] | None = None
     may_create: Callable | None = None  # (db, ctx, entry_id) -> reason or None: a row may exist before any sync
     check_links: Callable | None = None  # (ctx, clean) -> errors: rows the entry points at must be the user's to use
 
@@ -45,10 +55,12 @@ KINDS: dict[str, Kind] = {
     "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many,
                       check_links=encounters.check_links),
     "outing": Kind(outings.validate, outings.store, outings.may_update, may_create=outings.may_create),
+    # A report filed by a worker with a resident, or by a resident alone (no user).
+    "report": Kind(intake.validate_report, intake.store_report, intake.may_update_report,
+                   created_within=(intake.CREATED_AHEAD, intake.CREATED_BACK)),
 }
-# Reports filed by a worker with a resident.
-KINDS["report"] = Kind(_reports.validate_report, _reports.store_report,
-                       getattr(_reports, "may_update_report", encounters.may_update))
+# What may arrive with no signed-in user: residents' reports (their own page, Open311).
+ANONYMOUS_KINDS = ("report",)
 
 
 class RequestError(ValueError):
@@ -63,14 +75,21 @@ class RequestError(ValueError):
 
 @dataclass
 class Context:
-    """What validators and storers need to know about the request, with reference data read once."""
+    """What validators and storers need to know about the request, with reference data read once.
+
+    ``user`` is None for residents (anonymous reports); ``source`` says where entries come
+    from: ``field`` (a signed-in user), ``resident`` or ``open311``. The settings entries are
+    checked against are copied here from ``Settings`` by ``Context.build``, and only there.
+    """
 
     db: Database
-    user: dict
+    user: dict | None
     device_id: str | None = None
     app_version: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    contact_retention_days: int = 365
+    contact_retention_days: int = Settings.contact_retention_days
+    max_open_reports_per_contact: int = Settings.max_open_reports_per_contact
+    source: str = ""
     _codes: dict = field(default_factory=dict)
     _consents: set | None = None
 
@@ -78,6 +97,25 @@ class Context:
 
     def __post_init__(self):
         self.received_at = self.now.isoformat(timespec="milliseconds")
+        if not self.source:
+            self.source = "field" if self.user is not None else "resident"
+
+    @classmethod
+    def build(cls, db: Database, user: dict | None, settings: Settings | None = None, *,
+              now: datetime | None = None, **fields) -> "Context":
+        """The request's context, with the settings its kinds need (defaults when none are given)."""
+        settings = settings or Settings()
+        return cls(db, user, now=now or datetime.now(timezone.utc),
+                   contact_retention_days=settings.contact_retention_days,
+                   max_open_reports_per_contact=settings.max_open_reports_per_contact, **fields)
+
+    @property
+    def user_id(self) -> int | None:
+        return None if self.user is None else self.user["id"]
+
+    @property
+    def kinds(self):
+        return KINDS if self.user is not None else ANONYMOUS_KINDS
 
     def codes(self, table: str) -> set[str]:
         if table not in self._codes:
@@ -94,7 +132,7 @@ class Context:
         cache = self.__dict__.setdefault("_outings", {})
         if outing_id not in cache:
             exists = self.db.execute("select 1 from outings where id = ?", [outing_id]).fetchone()
-            cache[outing_id] = bool(exists) and not outings.is_member(self.db, outing_id, self.user["id"])
+            cache[outing_id] = bool(exists) and not outings.is_member(self.db, outing_id, self.user_id)
         return cache[outing_id]
 
     def active_user_ids(self, ids: list[int]) -> set[int]:
@@ -104,7 +142,7 @@ class Context:
         return {r["id"] for r in self.db.query(f"select id from users where active = 1 and id in ({marks})", ids)}
 
 
-def check_envelope(body) -> tuple[str | None, str | None, list]:
+def check_envelope(body, *, max_entries: int = MAX_ENTRIES) -> tuple[str | None, str | None, list]:
     """The request's device id, app version and entries; RequestError if its shape is wrong."""
     if not isinstance(body, dict):
         raise RequestError(400, _("The request must be a JSON object."))
@@ -114,12 +152,12 @@ def check_envelope(body) -> tuple[str | None, str | None, list]:
     entries = body.get("entries")
     if not isinstance(entries, list):
         raise RequestError(400, _("'entries' must be a list."), {"entries": _("must be a list")})
-    if len(entries) > MAX_ENTRIES:
+    if len(entries) > max_entries:
         raise RequestError(
-            413, _("Too many entries in one request (at most {n}).").format(n=MAX_ENTRIES), {"max_entries": MAX_ENTRIES}
+            413, _("Too many entries in one request (at most {n}).").format(n=max_entries), {"max_entries": max_entries}
         )
     device_id = body.get("device_id")
-    if device_id is not None and (not isinstance(device_id, str) or not DEVICE_RE.match(device_id)):
+    if device_id is not None and not is_device_id(device_id):
         raise RequestError(400, _("'device_id' must be 8 to 64 letters, digits, - or _."), {"device_id": _("invalid")})
     app_version = body.get("app_version")
     if app_version is not None and (not is_text(app_version) or len(app_version) > 64):
@@ -137,14 +175,24 @@ def _check_entry(ctx: Context, entry) -> tuple[dict, dict]:
             errors[str(key)[:40]] = _("unknown field")
     if not is_uuid(entry.get("id")):
         errors["id"] = _("must be a UUID")
-    if not isinstance(entry.get("kind"), str) or entry["kind"] not in KINDS:
-        errors["kind"] = _("must be one of: {choices}").format(choices=", ".join(sorted(KINDS)))
+    kind = entry.get("kind")
+    if not isinstance(kind, str) or kind not in ctx.kinds:
+        kind = None
+        errors["kind"] = _("must be one of: {choices}").format(choices=", ".join(sorted(ctx.kinds)))
     version = entry.get("version")
     if not is_int(version) or not 1 <= version <= MAX_VERSION:
         errors["version"] = _("must be between {low} and {high}").format(low=1, high=MAX_VERSION)
     created = entry.get("created_at")
-    if created is not None and parse_time(created) is None:
-        errors["created_at"] = _("must be a date and time with a time zone offset (ISO 8601)")
+    if created is not None:
+        parsed = parse_time(created)
+        if parsed is None:
+            errors["created_at"] = _("must be a date and time with a time zone offset (ISO 8601)")
+        elif kind is not None and (window := KINDS[kind].created_within) is not None:
+            ahead, back = window
+            if parsed > ctx.now + ahead:
+                errors["created_at"] = _("is too far in the future")
+            elif parsed < ctx.now - back:
+                errors["created_at"] = _("is too far in the past")
     if not isinstance(entry.get("data"), dict):
         errors["data"] = _("must be an object")
     return entry, errors
@@ -185,11 +233,15 @@ class Batch:
     ready: list[_Entry]
 
 
-def prepare(db: Database, user: dict, entries: list, *, device_id: str | None = None,
-            app_version: str | None = None, contact_retention_days: int = 365,
-            now: datetime | None = None) -> Batch:
-    """Check every entry and hash its data. Reads only: runs outside the write transaction."""
-    ctx = Context(db, user, device_id, app_version, now or datetime.now(timezone.utc), contact_retention_days)
+def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | None = None,
+            app_version: str | None = None, settings: Settings | None = None, now: datetime | None = None,
+            source: str = "") -> Batch:
+    """Check every entry and hash its data. Reads only: runs outside the write transaction.
+
+    With no user, only ``ANONYMOUS_KINDS`` are accepted and nothing is ever an update
+    (nobody can prove they wrote an anonymous entry).
+    """
+    ctx = Context.build(db, user, settings, now=now, device_id=device_id, app_version=app_version, source=source)
     results: list = [None] * len(entries)
     ready: list[_Entry] = []
     seen: set[str] = set()
@@ -208,7 +260,7 @@ def write_batch(db: Database, batch: Batch) -> dict:
     ctx.db = db
     results = batch.results
     received = ctx.received_at
-    if ctx.device_id:
+    if ctx.device_id and ctx.user is not None:
         db.execute(
             "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
             "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
@@ -229,15 +281,16 @@ def write_batch(db: Database, batch: Batch) -> dict:
                 _write_all(db, ctx, new)
             for entry in new:
                 results[entry.index] = _stored_result(entry, received)
-        except (_Undo, sqlite3.IntegrityError):
-            # Someone else wrote some of these ids meanwhile (another process), or one entry
-            # clashes with a row: store them one by one, each in its own savepoint.
+        except (_Undo, Refused, sqlite3.IntegrityError):
+            # Someone else wrote some of these ids meanwhile (another process), one entry
+            # clashes with a row, or the stored data refuses one (a kind's rule): store them
+            # one by one, each in its own savepoint.
             for entry in new:
                 results[entry.index] = _write_one(db, ctx, entry)
     return {"server_time": received, "results": results}
 
 
-def process(db: Database, user: dict, entries: list, **options) -> dict:
+def process(db: Database, user: dict | None, entries: list, **options) -> dict:
     """Check and store a batch of entries; one result per entry, in order. Call inside a write transaction."""
     return write_batch(db, prepare(db, user, entries, **options))
 
@@ -252,8 +305,8 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
     if raw.__class__ is dict and ENTRY_FIELDS.issuperset(raw):
         # The usual case, checked without building messages; anything odd takes the full path.
         entry_id, kind, version, created, data = raw.get("id"), raw.get("kind"), raw.get("version"), raw.get("created_at"), raw.get("data")
-        if (is_uuid(entry_id) and kind.__class__ is str and kind in KINDS and is_int(version) and 1 <= version <= MAX_VERSION
-                and data.__class__ is dict and (created is None or parse_time(created) is not None)):
+        if (is_uuid(entry_id) and kind.__class__ is str and kind in ctx.kinds and is_int(version) and 1 <= version <= MAX_VERSION
+                and data.__class__ is dict and (created is None or _created_ok(ctx, kind, created))):
             entry_id = entry_id.lower()
             if entry_id not in seen:
                 try:
@@ -281,6 +334,15 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
     if check.errors:
         return _rejected(entry_id, check.errors)
     return _ready(ctx, index, entry_id, entry["kind"], entry["version"], entry.get("created_at"), entry["data"], check.clean)
+
+
+def _created_ok(ctx: Context, kind: str, created: str) -> bool:
+    """created_at is a time with an offset, within the kind's window when it has one."""
+    parsed = parse_time(created)
+    if parsed is None:
+        return False
+    window = KINDS[kind].created_within
+    return window is None or ctx.now - window[1] <= parsed <= ctx.now + window[0]
 
 
 def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict):
@@ -320,7 +382,7 @@ def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> 
     """The answer when the history decides it (replay, conflict); None when the entry is to be stored."""
     same = next((h for h in history if h["version"] == entry.version), None)
     if same is not None:
-        if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user["id"]:
+        if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user_id:
             return {"id": entry.id, "status": "unchanged", "hash": entry.hash, "received_at": same["received_at"]}
         return _conflict(entry.id, history, _("The server already has this version with other content."))
     if not history and KINDS[entry.kind].may_create is not None:
@@ -332,14 +394,14 @@ def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> 
             return _conflict(entry.id, history, _("The server already has a newer version of this entry."))
         if history[0]["kind"] != entry.kind:
             return _conflict(entry.id, history, _("This id belongs to an entry of another kind."))
-        if not KINDS[entry.kind].may_update(db, ctx, entry.id, history[0]["user_id"]):
+        if ctx.user is None or not KINDS[entry.kind].may_update(db, ctx, entry.id, history[0]["user_id"]):
             return _conflict(entry.id, history, _("This entry belongs to someone else."))
         entry.update = True
     return None
 
 
 def _version_row(ctx: Context, entry: _Entry) -> tuple:
-    return (entry.id, entry.kind, entry.version, entry.hash, entry.text, ctx.user["id"], ctx.device_id,
+    return (entry.id, entry.kind, entry.version, entry.hash, entry.text, ctx.user_id, ctx.device_id,
             entry.created_at, ctx.received_at)
 
 
@@ -378,6 +440,8 @@ def _write_one(db: Database, ctx: Context, entry: _Entry) -> dict:
         history = _histories(db, [entry.id]).get(entry.id, [])
         return _compare(db, ctx, entry, history) or _conflict(entry.id, history or [{"version": entry.version}],
                                                              _("The server already has this version with other content."))
+    except Refused as refused:
+        return _rejected(entry.id, refused.errors)
     except sqlite3.IntegrityError:
         return _rejected(entry.id, {"id": _("is already used on the server by other data")})
     return _stored_result(entry, ctx.received_at)
@@ -407,21 +471,3 @@ def history(db: Database, entry_id: str) -> list[dict]:
             [entry_id],
         )
     ]
-
-
-def bootstrap(db: Database, user: dict, locale: str = "fr") -> dict:
-    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits."""
-    ref = refdata.load(db, locale)
-    phone = vocab.for_phone(locale)
-    return {
-        "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
-        "zones": ref["zones"],
-        "tools": ref["tools"],
-        "categories": ref["categories"],
-        "consent": ref["consent"],
-        "outings": outings.for_user(db, user["id"]),
-        "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
-        "choices": phone["choices"],
-        "labels": phone["labels"],
-        "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
-    }

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import __version__, openapi
-from ..field import sync
+from ..field import bootstrap as field_bootstrap, sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db
-from .reports_api import tracking_url
-
-STORED = ("created", "unchanged", "updated")
+from .entries import store_entries
 
 
 async def sync_entries(request: Request):
@@ -27,30 +24,15 @@ async def sync_entries(request: Request):
         device_id, app_version, entries = sync.check_envelope(body)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
-    store = request.app.state.store
-    retention = request.app.state.settings.contact_retention_days
-
-    def check_and_store():
-        # Checking happens outside the write transaction; only comparing and storing happen
-        # inside it. One trip to a worker thread for both (each trip costs the event loop).
-        batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version,
-                             contact_retention_days=retention)
-        with store.write() as db:
-            return sync.write_batch(db, batch)
-
-    answer = await run_in_threadpool(check_and_store)
     # A report filed with a resident: the worker hands the resident its private tracking link.
-    for entry, result in zip(entries, answer["results"]):
-        if isinstance(entry, dict) and entry.get("kind") == "report" and result["status"] in STORED:
-            result["tracking_url"] = tracking_url(request, result["id"])
-    return JSONResponse(answer)
+    return JSONResponse(await store_entries(request, user, entries, device_id=device_id, app_version=app_version))
 
 
 async def bootstrap(request: Request):
     """GET /api/v1/bootstrap: what the phone keeps to work offline."""
     user = current_user(request)
     locale = request.scope.get("outreach.locale", "fr")
-    data = await run_db(request, sync.bootstrap, user, locale)
+    data = await run_db(request, field_bootstrap.for_user, user, locale)
     data["server_time"] = sync.Context(None, user).received_at
     data["app_version"] = __version__
     return JSONResponse(data, headers={"Cache-Control": "no-store"})

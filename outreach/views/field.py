@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import __version__, refdata, vocab
-from ..field import sync
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
-from ..web import current_user, read_form, render, run_db, write_db
+from ..web import current_user, read_form, render, run_db
+from .entries import store_entries
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
@@ -45,6 +45,15 @@ def js_messages() -> dict[str, str]:
     return {msgid: _(msgid) for msgid in js_msgids()}
 
 
+def outbox_endpoints(request: Request) -> dict[str, str]:
+    """Where the outbox sends (static/js/outbox.js `configure`): the pages and the service worker pass these in."""
+    return {
+        "sync": request.url_for("api_sync").path,
+        # "{sha256}" stands for each photo's hash (the outbox fills it in).
+        "attachment": request.url_for("api_attachment", sha256="{sha256}").path,
+    }
+
+
 async def field_app(request: Request):
     """The field app shell: the same for everyone, so the service worker can keep it."""
     return await _render_app(request, saved=request.query_params.get("saved") == "1")
@@ -60,13 +69,13 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         "interest": vocab.INTERESTS.plain(),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
-        "urls": {
-            "bootstrap": request.url_for("api_bootstrap").path,
-            "sync": request.url_for("api_sync").path,
-            "session": request.url_for("api_sign_in").path,
-            "sw": request.url_for("service_worker").path,
-            "report": request.url_for("report_form").path,
-        },
+    }
+    urls = {
+        **outbox_endpoints(request),
+        "bootstrap": request.url_for("api_bootstrap").path,
+        "session": request.url_for("api_sign_in").path,
+        "sw": request.url_for("service_worker").path,
+        "report": request.url_for("report_form").path,
     }
     return render(
         request,
@@ -81,6 +90,7 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "channels": vocab.CHANNELS.pairs(),
             "languages": vocab.LANGUAGES.pairs(),
             "labels": labels,
+            "urls": urls,
             "js_messages": js_messages(),
             "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once
             "saved": saved,
@@ -136,9 +146,7 @@ async def encounter_form(request: Request):
         "created_at": now.isoformat(timespec="seconds"),
         "data": encounter_from_form(form, now),
     }
-    batch = await run_db(request, sync.prepare, user, [entry],
-                         contact_retention_days=request.app.state.settings.contact_retention_days)
-    result = (await write_db(request, sync.write_batch, batch))["results"][0]
+    result = (await store_entries(request, user, [entry]))["results"][0]
     if result["status"] in ("created", "unchanged"):
         return RedirectResponse(str(request.url_for("field_app").path) + "?saved=1", status_code=303)
     errors = result.get("errors") or {"id": result.get("message", "")}
@@ -180,6 +188,7 @@ def service_worker_source(request: Request) -> str:
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
+        .replace("__ENDPOINTS__", json.dumps(outbox_endpoints(request)))
         .replace('"__STATIC__"', json.dumps(static_base + "/"))
     )
 

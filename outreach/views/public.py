@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse
 
 from .. import refdata
-from ..worksites import photos, intake as reports
+from ..worksites import intake, photos, public
 from ..worksites import states as rs
 from ..i18n import gettext as _
+from ..validation import is_uuid
 from ..web import check_csrf, client_ip, current_user, read_form, render, run_db, write_db
-from .reports_api import tracking_url
+from .entries import store_entries
 
 FORM_FIELDS = ("title", "description", "category", "address", "where_detail", "lat", "lon", "accuracy_m",
                "reporter_name", "reporter_email", "reporter_phone")
@@ -100,7 +101,9 @@ def _form_errors(errors: dict) -> dict:
     """Map protocol field names (data.reporter.email) to the form's (reporter_email)."""
     out = {}
     for key, message in errors.items():
-        name = key.removeprefix("data.").replace("reporter.", "reporter_").replace("location.accuracy_m", "location")
+        name = key.removeprefix("data.").replace("reporter.", "reporter_")
+        if name.startswith("location."):  # location.lat, location.accuracy_m: one position on the form
+            name = "location"
         if name == "reporter_consent_text_version":
             name = "reporter_consent"
         out.setdefault(name, message)
@@ -123,7 +126,7 @@ async def _report_submit(request: Request, form):
     values["reporter_consent"] = form.get("reporter_consent") == "yes"
     if form.get("website"):
         return await report_form(request, values, {}, 400, _("This report looks automated and was not accepted."))
-    if not reports.is_uuid(values["entry_id"]):
+    if not is_uuid(values["entry_id"]):
         values["entry_id"] = ""
         return await report_form(request, values, {}, 400, _("The form has expired. Go back, reload the page and try again."))
     if current_user(request) is None:
@@ -146,8 +149,8 @@ async def _report_submit(request: Request, form):
             await write_db(request, photos.record, row)
             data["photos"] = [sha]
     entry = {"id": values["entry_id"], "kind": "report", "version": 1, "created_at": refdata.now_iso(), "data": data}
-    result = await write_db(request, reports.submit_report, entry,
-                            max_open_per_contact=settings.max_open_reports_per_contact)
+    # The same path as /api/v1/reports and /api/v1/sync, with no user.
+    result = (await store_entries(request, None, [entry]))["results"][0]
     if result["status"] == "rejected":
         return await report_form(request, values, _form_errors(result["errors"]), 400,
                                  _("Some answers need a correction (see below)."))
@@ -155,13 +158,12 @@ async def _report_submit(request: Request, form):
         values["entry_id"] = ""
         return await report_form(request, values, {}, 409,
                                  _("This form was already sent with other content. Check it and send it again."))
-    target = tracking_url(request, result["id"])
-    return RedirectResponse(target + "?new=1", status_code=303)
+    return RedirectResponse(result["tracking_url"] + "?new=1", status_code=303)
 
 
 async def _report_for_token(request: Request) -> tuple[str, dict]:
-    report_id = reports.report_id_for_token(request.app.state.signer, request.path_params["token"])
-    view = await run_db(request, reports.public_view, report_id) if report_id else None
+    report_id = public.report_id_for_token(request.app.state.signer, request.path_params["token"])
+    view = await run_db(request, public.public_view, report_id) if report_id else None
     if view is None:
         raise HTTPException(404)
     return report_id, view
@@ -185,7 +187,7 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "tracking_url": str(request.url.replace(query="")),
         # A duplicate's reporter sees how the original stands: its public state, through no link
         # of the original's (that page, its question and its form belong to its own reporter).
-        "original": await run_db(request, reports.original_public_state, view["duplicate_of"])
+        "original": await run_db(request, public.original_public_state, view["duplicate_of"])
         if view["status"] == rs.DUPLICATE and view["duplicate_of"] else None,
     }, status_code=status_code, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
@@ -196,8 +198,8 @@ async def track_info(request: Request):
     form = await read_form(request)
     text = form.get("text") or ""
     try:
-        await write_db(request, reports.add_resident_info, report_id, text)
-    except reports.ReportError as exc:
+        await write_db(request, public.add_resident_info, report_id, text)
+    except intake.ReportError as exc:
         return await track(request, {"text": "; ".join(exc.errors.values())}, exc.status if exc.status != 404 else 400,
                            text if isinstance(text, str) else "")
     url = request.url_for("track", token=request.path_params["token"]).path
@@ -216,7 +218,7 @@ async def track_photo(request: Request):
 async def worksites(request: Request, errors: dict | None = None, values: dict | None = None, failed: str = "",
                     status_code: int = 200):
     """GET /worksites: accepted, scheduled and in-progress worksites, each open to volunteers."""
-    rows = await run_db(request, reports.public_worksites)
+    rows = await run_db(request, public.public_worksites)
     ref = await run_db(request, refdata.load, _locale(request))
     labels = {c["code"]: c["label"] for c in ref["categories"]}
     return render(request, "worksites.html", {
@@ -235,7 +237,7 @@ async def volunteer(request: Request):
     """POST /worksites/<id>/volunteer: sign up to take part (consent required)."""
     report_id = request.path_params["report_id"].lower()
     form = await read_form(request)
-    if not reports.is_uuid(report_id):
+    if not is_uuid(report_id):
         raise HTTPException(404)
     if current_user(request) is None:
         wait = request.app.state.limits.report.hit(f"ip:{client_ip(request)}")
@@ -244,8 +246,8 @@ async def volunteer(request: Request):
     values = {k: form.get(k) if isinstance(form.get(k), str) else "" for k in ("name", "email", "phone")}
     data = dict(values, consent=form.get("consent") == "yes", consent_text_version=form.get("consent_text_version"))
     try:
-        await write_db(request, reports.sign_up, report_id, data)
-    except reports.ReportError as exc:
+        await write_db(request, public.sign_up, report_id, data)
+    except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404, exc.errors.get("report"))
         return await worksites(request, exc.errors, values, report_id, 400)

@@ -6,12 +6,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import refdata
-from ..worksites import photos, intake as reports
+from ..field import sync
+from ..worksites import intake, photos, public
 from ..i18n import gettext as _
-from ..validation import is_text
+from ..validation import is_uuid
 from ..web import ApiError, client_ip, current_user, read_json, run_db, write_db
+from .entries import store_entries
 
-ENVELOPE = {"device_id", "app_version", "entries", "website"}
+HONEYPOT = "website"  # a field people never see, that robots fill in
 
 
 def _limited(request: Request, limiter_name: str) -> None:
@@ -23,59 +25,27 @@ def _limited(request: Request, limiter_name: str) -> None:
                        headers={"Retry-After": str(wait)})
 
 
-def tracking_url(request: Request, report_id: str) -> str:
-    token = reports.tracking_token(request.app.state.signer, report_id)
-    base = request.app.state.settings.base_url
-    path = request.url_for("track", token=token).path
-    return (base.rstrip("/") + path) if base else str(request.url_for("track", token=token))
-
-
 async def submit_reports(request: Request):
-    """POST /api/v1/reports: the sync envelope, kind ``report`` only, from anonymous residents."""
+    """POST /api/v1/reports: the sync envelope and path, kind ``report`` only, with no user.
+
+    Only the rate limit (per client address) and the honeypot are this view's own: the
+    entries are checked and stored by the same code as /api/v1/sync.
+    """
     body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ApiError(400, _("The request must be a JSON object."))
-    unknown = set(body) - ENVELOPE
-    if unknown:
-        raise ApiError(400, _("Unknown field in the request."), sorted(str(k)[:40] for k in unknown))
-    if body.get("website"):
-        # The honeypot: people never see this field, robots fill it in.
-        raise ApiError(400, _("This report looks automated and was not accepted."))
-    entries = body.get("entries")
-    if not isinstance(entries, list):  # an empty list is an empty answer, as on /api/v1/sync
-        raise ApiError(400, _("'entries' must be a list."), {"entries": _("must be a list")})
-    if len(entries) > reports.MAX_ENTRIES_ANONYMOUS:
-        raise ApiError(413, _("Too many reports in one request (at most %(n)d).") % {"n": reports.MAX_ENTRIES_ANONYMOUS},
-                       {"max_entries": reports.MAX_ENTRIES_ANONYMOUS})
-    device_id = body.get("device_id")
-    if device_id is not None and (not isinstance(device_id, str) or not (1 <= len(device_id) <= 64)):
-        raise ApiError(400, _("'device_id' must be text of at most 64 characters."))
-    app_version = body.get("app_version")
-    if app_version is not None and (not is_text(app_version) or len(app_version) > 64):
-        raise ApiError(400, _("'app_version' must be text of at most 64 characters."), {"app_version": _("invalid")})
-    website = body.get("website")
-    if website is not None and not isinstance(website, str):
-        raise ApiError(400, _("This report looks automated and was not accepted."))
+    if isinstance(body, dict) and HONEYPOT in body:
+        if body[HONEYPOT]:
+            raise ApiError(400, _("This report looks automated and was not accepted."))
+        body = {k: v for k, v in body.items() if k != HONEYPOT}
+    try:
+        device_id, app_version, entries = sync.check_envelope(body, max_entries=intake.MAX_ENTRIES_ANONYMOUS)
+    except sync.RequestError as error:
+        raise ApiError(error.status, error.message, error.detail)
+    # An empty list is an empty answer, as on /api/v1/sync (the same envelope, the same rules).
     if current_user(request) is None:
         for _entry in entries:
             _limited(request, "report")
-    settings = request.app.state.settings
-
-    def store_all(db):
-        results = []
-        for entry in entries:
-            with db.atomic():  # one entry's savepoint: a bad one never blocks the others
-                results.append(reports.submit_report(
-                    db, entry, device_id=device_id, max_open_per_contact=settings.max_open_reports_per_contact))
-        return results
-
-    results = await write_db(request, store_all)
-    for result in results:
-        if result["status"] in ("created", "unchanged"):
-            result["tracking_url"] = tracking_url(request, result["id"])
-        if result.get("errors"):
-            result["message"] = "; ".join(f"{k}: {v}" for k, v in list(result["errors"].items())[:5])
-    return JSONResponse({"server_time": refdata.now_iso(), "results": results})
+    # Residents' reports carry no user, even when a signed-in worker's browser sends them.
+    return JSONResponse(await store_entries(request, None, entries, device_id=device_id, app_version=app_version))
 
 
 async def upload_attachment(request: Request):
@@ -141,14 +111,14 @@ async def nearby(request: Request):
         raise ApiError(400, _("lat and lon must be numbers."))
     if category not in await run_db(request, refdata.codes, "categories"):
         raise ApiError(400, _("Unknown category."))
-    found = await run_db(request, reports.nearby_open, category, lat, lon, public_only=True)
-    return JSONResponse({"radius_m": reports.NEARBY_METRES, "reports": found})
+    found = await run_db(request, public.nearby_open, category, lat, lon, public_only=True)
+    return JSONResponse({"radius_m": public.NEARBY_METRES, "reports": found})
 
 
 async def me_too(request: Request):
     """POST /api/v1/reports/<id>/me-too {"id": uuid}: one more resident has the same need."""
     report_id = request.path_params["report_id"].lower()
-    if not reports.is_uuid(report_id):
+    if not is_uuid(report_id):
         raise ApiError(404, _("This report does not exist."))
     body = await read_json(request)
     if not isinstance(body, dict) or set(body) - {"id"}:
@@ -156,7 +126,7 @@ async def me_too(request: Request):
     if current_user(request) is None:
         _limited(request, "report")
     try:
-        counted = await write_db(request, reports.me_too, report_id, body.get("id"))
-    except reports.ReportError as exc:
+        counted = await write_db(request, public.me_too, report_id, body.get("id"))
+    except intake.ReportError as exc:
         raise ApiError(exc.status, "; ".join(exc.errors.values()), exc.errors)
     return JSONResponse({"status": "created" if counted else "unchanged"}, 201 if counted else 200)

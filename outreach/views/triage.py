@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from .. import refdata
-from ..worksites import triage as report_triage, intake as reports
+from ..worksites import intake, public, triage
 from ..worksites import states as rs
 from ..i18n import gettext as _
+from ..validation import is_uuid
 from ..web import current_user, read_form, render, run_db, write_db
 
 FILTER_KEYS = ("status", "category", "zone", "date_from", "date_to", "with_photo", "wants_to_help", "q")
@@ -35,8 +36,8 @@ async def queue(request: Request, bulk_results: dict | None = None, bulk_error: 
     params = {k: v for k, v in request.query_params.items() if k in FILTER_KEYS}
     if "status" not in params:
         params["status"] = "open"
-    filters, errors = await run_db(request, report_triage.triage_filters, params)
-    page = await run_db(request, report_triage.triage_list, filters, after=request.query_params.get("after"))
+    filters, errors = await run_db(request, triage.triage_filters, params)
+    page = await run_db(request, triage.triage_list, filters, after=request.query_params.get("after"))
     ref = await run_db(request, refdata.load, _locale(request))
     kept = {k: v for k, v in params.items() if v and k in FILTER_KEYS}
     next_url = None
@@ -62,13 +63,13 @@ async def detail(request: Request, errors: dict | None = None, values: dict | No
                  message: str = ""):
     """GET /coordinator/reports/<id>: photos, location, history, volunteers, and the actions."""
     report_id = request.path_params["report_id"].lower()
-    report = await run_db(request, report_triage.detail, report_id) if reports.is_uuid(report_id) else None
+    report = await run_db(request, triage.detail, report_id) if is_uuid(report_id) else None
     if report is None:
         raise HTTPException(404)
     ref = await run_db(request, refdata.load, _locale(request))
     candidates = []
     if report["lat"] is not None and rs.is_open(report["status"]):
-        candidates = await run_db(request, reports.nearby_open, report["category"], report["lat"], report["lon"],
+        candidates = await run_db(request, public.nearby_open, report["category"], report["lat"], report["lon"],
                                   exclude=report_id)
     return render(request, "triage_detail.html", {
         "report": report,
@@ -93,11 +94,11 @@ async def change_status(request: Request):
     values = {k: _text(form, k) for k in ("status", "expected", "reason", "duplicate_of", "scheduled_for", "message")}
     user = current_user(request)
     try:
-        await write_db(request, report_triage.change_status, report_id, values["status"], user["id"],
+        await write_db(request, triage.change_status, report_id, values["status"], user["id"],
                        expected=values["expected"] or None, reason=values["reason"],
                        duplicate_of=values["duplicate_of"], scheduled_for=values["scheduled_for"],
                        message=values["message"])
-    except reports.ReportError as exc:
+    except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
         return await detail(request, exc.errors, values, exc.status, _("The change was not made (see below)."))
@@ -111,8 +112,8 @@ async def reply(request: Request):
     text = _text(form, "text")
     public = _text(form, "visibility") == "public"
     try:
-        await write_db(request, report_triage.add_reply, report_id, current_user(request)["id"], text, public=public)
-    except reports.ReportError as exc:
+        await write_db(request, triage.add_reply, report_id, current_user(request)["id"], text, public=public)
+    except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
         return await detail(request, exc.errors, {"text": text, "visibility": "public" if public else "internal"},
@@ -126,8 +127,8 @@ async def merge(request: Request):
     form = await read_form(request)
     original = _text(form, "original").strip().lower()
     try:
-        await write_db(request, report_triage.merge, report_id, original, current_user(request)["id"])
-    except reports.ReportError as exc:
+        await write_db(request, triage.merge, report_id, original, current_user(request)["id"])
+    except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
         return await detail(request, exc.errors, {"duplicate_of": original}, exc.status,
@@ -151,7 +152,7 @@ async def bulk(request: Request):
         return await queue(request, None, _("At most %(n)d reports at once.") % {"n": MAX_BULK}, 400)
     if target not in rs.STATES:
         return await queue(request, None, _("Choose the new state."), 400)
-    results = await write_db(request, report_triage.bulk_change, ids, target, current_user(request)["id"],
+    results = await write_db(request, triage.bulk_change, ids, target, current_user(request)["id"],
                              reason=_text(form, "reason"), scheduled_for=_text(form, "scheduled_for"),
                              message=_text(form, "message"))
     return await queue(request, results, "", 200)

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta, timezone
 from sqlite_utils import Database
 
 from .. import audit, refdata
-from . import intake as reports
 from . import states as rs
+from ..field import sync
 from ..i18n import gettext as _
 from ..security import hash_key
+from ..validation import is_uuid
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -168,7 +169,7 @@ def list_requests(db: Database, params: dict, *, base_url: str, locale: str = "f
     ids = params.get("service_request_id")
     if ids:
         wanted = [i.strip().lower() for i in ids.split(",") if i.strip()][:MAX_RESULTS]
-        if not all(reports.is_uuid(i) for i in wanted):
+        if not all(is_uuid(i) for i in wanted):
             raise Open311Error(400, _("service_request_id must be a comma-separated list of request ids"))
         where.append(f"r.id in ({','.join('?' * len(wanted))})")
         args += wanted
@@ -208,7 +209,7 @@ def list_requests(db: Database, params: dict, *, base_url: str, locale: str = "f
 
 
 def get_request(db: Database, request_id: str, *, base_url: str, locale: str = "fr") -> list[dict]:
-    if not reports.is_uuid(request_id):
+    if not is_uuid(request_id):
         raise Open311Error(404, _("no such service request"))
     rows = list(db.query(f"{_SELECT} where r.id = ? and {_LISTED}", [request_id.lower()]))
     if not rows:
@@ -218,7 +219,7 @@ def get_request(db: Database, request_id: str, *, base_url: str, locale: str = "
 
 def token(db: Database, token_value: str) -> list[dict]:
     """Our POST answers with the request id at once; its token is that same id."""
-    if not reports.is_uuid(token_value):
+    if not is_uuid(token_value):
         raise Open311Error(404, _("no such token"))
     rows = list(db.query(f"select r.id from reports r where r.id = ? and {_LISTED}", [token_value.lower()]))
     if not rows:
@@ -268,16 +269,22 @@ def post_request(db: Database, params: dict, api_client: dict, *, locale: str = 
     }
     entry = {"id": str(uuid.uuid4()), "kind": "report", "version": 1,
              "created_at": refdata.now_iso(), "data": data}
-    clean, errors = reports.validate_entry(db, entry, source="open311")
-    if errors:
-        field, message = next(iter(errors.items()))
-        names = {"data.location": "lat/long/address_string", "data.address": "address_string",
-                 "data.description": "description", "data.title": "description"}
-        raise Open311Error(400, f"{names.get(field, field)}: {message}")
-    result = reports.submit_report(db, entry, source="open311", device_id=f"open311:{api_client['id']}", clean=clean)
+    # The one intake path, with no user: checked and stored as a resident's report is.
+    result = sync.process(db, None, [entry], device_id=f"open311:{api_client['id']}", source="open311")["results"][0]
+    if result["status"] == "rejected":
+        field, message = next(iter(result["errors"].items()))
+        raise Open311Error(400, f"{_parameter(field)}: {message}")
     if result["status"] != "created":
         raise Open311Error(400, _("the request could not be stored"))
     return [{"service_request_id": result["id"], "service_notice": "", "account_id": ""}]
+
+
+def _parameter(field: str) -> str:
+    """The Open311 parameter behind a report field that was refused."""
+    if field.startswith("data.location"):
+        return "lat/long/address_string"
+    names = {"data.address": "address_string", "data.description": "description", "data.title": "description"}
+    return names.get(field, field)
 
 
 # --- formats ---------------------------------------------------------------------------------

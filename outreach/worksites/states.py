@@ -1,6 +1,6 @@
 """The states of a worksite report (DESIGN.md §6) and the rules of moving between them.
 
-Pure functions with no database: ``reports.py`` asks this module whether a change is
+Pure functions with no database: ``triage.py`` asks this module whether a change is
 allowed and what it needs, then writes it.
 """
 

@@ -1,6 +1,6 @@
 """The coordinator's side of worksite reports: the triage queue, one report's detail, state changes.
 
-Every change goes through ``report_states`` (the rules) and is recorded twice: in the
+Every change goes through ``states.py`` (the rules) and is recorded twice: in the
 report's history (``report_events``, part of what the resident may see) and in the
 audit log (who did what). Call the writing functions inside one write transaction.
 """
@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from .. import audit, refdata, vocab
+from .. import audit, refdata
 from . import states as rs
 from ..i18n import gettext as _
 from .states import TransitionError
-from .intake import ReportError, clean_text, is_uuid, parse_time, photo_states, record_event
+from .intake import ReportError, message_text, record_event
+from .public import photo_states
+from ..validation import is_uuid, parse_time
 
 TRIAGE_PAGE = 50
 
@@ -204,10 +206,7 @@ def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None
 
 def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *, public: bool) -> None:
     """A public reply (the resident sees it) or an internal note (only coordinators do)."""
-    errors: dict = {}
-    clean = clean_text({"text": text}, "text", errors, low=1, high=vocab.LIMITS["reply"].max, required=True, multiline=True)
-    if errors:
-        raise ReportError({"text": errors["data.text"]})
+    clean = message_text(text)
     if not db.execute("select 1 from reports where id = ?", [report_id]).fetchone():
         raise ReportError({"report": _("this report does not exist")}, status=404)
     now = refdata.now_iso()

@@ -3,11 +3,12 @@
 // reaches the server when the network allows, exactly once.
 
 import { t } from "./i18n.js";
-import { betweenSyncs, enqueue, list, onChange, start, syncNow } from "./outbox.js";
+import { configure, enqueue, list, newId, onChange, start, syncNow } from "./outbox.js";
+import { $, isoNow, pageData, registerServiceWorker } from "./page.js";
 import { prepare } from "./photo.js";
 
-const ENDPOINT = "/api/v1/reports";
-const SYNC_ENDPOINT = "/api/v1/sync";
+const urls = pageData("urls");
+configure({ sync: urls.sync, attachment: urls.attachment });
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // A worker filing *with* a resident opens /report?encounter=<uuid> from the field app: the
 // report then goes through the worker's own sync (signed in), linked to that encounter.
@@ -15,36 +16,17 @@ const encounterId = (() => {
   const value = new URLSearchParams(window.location.search).get("encounter");
   return value && UUID_RE.test(value.toLowerCase()) ? value.toLowerCase() : null;
 })();
-const endpoint = encounterId ? SYNC_ENDPOINT : ENDPOINT;
+const endpoint = encounterId ? urls.sync : urls.reports;
 const MINE_KEY = "outreach.my-reports"; // tracking links kept on this phone (not the outbox)
 
-const form = document.getElementById("report-form");
-const statusBox = document.getElementById("report-status");
-const mineList = document.getElementById("my-reports");
-const nearbyBox = document.getElementById("nearby");
-const positionButton = document.getElementById("use-position");
-const positionStatus = document.getElementById("position-status");
-const photoInput = document.getElementById("photo");
-const photoStatus = document.getElementById("photo-status");
-
-function uuid4() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-function localIso(date = new Date()) {
-  // ISO 8601 with the phone's own offset, as the protocol asks.
-  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
-  const off = -date.getTimezoneOffset();
-  const sign = off >= 0 ? "+" : "-";
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(
-    date.getMinutes(),
-  )}:${pad(date.getSeconds())}${sign}${pad(off / 60)}:${pad(off % 60)}`;
-}
+const form = $("report-form");
+const statusBox = $("report-status");
+const mineList = $("my-reports");
+const nearbyBox = $("nearby");
+const positionButton = $("use-position");
+const positionStatus = $("position-status");
+const photoInput = $("photo");
+const photoStatus = $("photo-status");
 
 function say(text, kind = "info") {
   statusBox.textContent = text;
@@ -101,7 +83,7 @@ async function findNearby() {
   const params = new URLSearchParams({ category, lat: position.lat, lon: position.lon });
   let found;
   try {
-    const response = await fetch(`${ENDPOINT}/nearby?${params}`, { headers: { Accept: "application/json" } });
+    const response = await fetch(`${urls.nearby}?${params}`, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     found = (await response.json()).reports || [];
   } catch (err) {
@@ -135,10 +117,10 @@ async function findNearby() {
 async function meToo(report, button) {
   button.disabled = true;
   try {
-    const response = await fetch(`${ENDPOINT}/${encodeURIComponent(report.id)}/me-too`, {
+    const response = await fetch(urls.me_too.replace("{id}", encodeURIComponent(report.id)), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ id: uuid4() }),
+      body: JSON.stringify({ id: newId() }),
     });
     if (!response.ok) throw new Error(String(response.status));
     button.textContent = t("Thank you: counted");
@@ -227,7 +209,7 @@ async function saveReport() {
     form.elements.namedItem("reporter_consent").focus();
     return;
   }
-  const entry = { id: uuid4(), kind: "report", version: 1, created_at: localIso(), data };
+  const entry = { id: newId(), kind: "report", version: 1, created_at: isoNow(), data };
   const photos = prepared ? [{ sha256: prepared.sha256, blob: prepared.blob, type: prepared.type }] : [];
   try {
     await enqueue(entry, { endpoint, photos });
@@ -328,45 +310,14 @@ async function render() {
     }
     mineList.append(li);
   }
-  document.getElementById("my-reports-section").hidden = entries.length === 0;
+  $("my-reports-section").hidden = entries.length === 0;
   if (announce) say(announce, "ok");
 }
 
 // --- offline: the service worker keeps this page, the outbox sends when it can ---------
 
-async function registerServiceWorker() {
-  const url = form.dataset.sw;
-  if (!url || !("serviceWorker" in navigator)) return;
-  let reg;
-  try {
-    reg = await navigator.serviceWorker.register(url, { type: "module", scope: "/" });
-  } catch (err) {
-    return; // the page still works online, and the outbox still queues
-  }
-  const banner = document.getElementById("update-banner");
-  const offer = () => {
-    if (reg.waiting && navigator.serviceWorker.controller) banner.hidden = false;
-  };
-  offer();
-  reg.addEventListener("updatefound", () => {
-    const worker = reg.installing;
-    if (worker) worker.addEventListener("statechange", () => worker.state === "installed" && offer());
-  });
-  let reloading = false;
-  navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (reloading || !banner.dataset.asked) return;
-    reloading = true;
-    window.location.reload();
-  });
-  document.getElementById("reload-page").addEventListener("click", async () => {
-    banner.dataset.asked = "1";
-    // A new version takes over only between syncs, never in the middle of one.
-    await betweenSyncs(async () => reg.waiting && reg.waiting.postMessage({ type: "skip-waiting" }));
-  });
-}
-
-if (encounterId) document.getElementById("field-mode").hidden = false;
+if (encounterId) $("field-mode").hidden = false;
 onChange(render);
 render();
 start();
-registerServiceWorker();
+registerServiceWorker(urls.sw, $("update-banner"), $("reload-page"));

@@ -6,21 +6,13 @@ A real uvicorn and a real headless Chromium; offline is ``context.set_offline``.
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
-
-from conftest import OUTBOX, wait_until
 from PIL import Image
 
+import outbox
+
 pytestmark = pytest.mark.browser
-
-
-
-
-
-def outbox_items(page) -> list[dict]:
-    return page.evaluate(f"async () => (await (await import('{OUTBOX}')).list()).map(i => ({{id: i.id, state: i.state, endpoint: i.endpoint, receipt: i.receipt, photos: i.photos}}))")
 
 
 def photo_bytes() -> bytes:
@@ -42,7 +34,7 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
     assert page.locator("html").get_attribute("lang") == "fr"
     assert_no_serious_axe_violations(page)
     # Once visited, the page is kept by the service worker: it opens with no network.
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     browser_context.set_offline(True)
     page.reload()
     assert page.get_by_role("heading", name="Signaler un petit chantier").is_visible()
@@ -61,7 +53,7 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
 
     # Still offline, after a reload: the report waits in the outbox, nothing reached the server.
     page.reload()
-    items = wait_until(page, "async () => { const l = await (await import('/static/js/outbox.js')).list(); return l.length ? l : null; }")
+    items = outbox.wait_for_entries(page, 1)
     assert [i["state"] for i in items] == ["waiting"] and items[0]["endpoint"] == "/api/v1/reports"
     assert page.locator("#my-reports").get_by_text("En attente du réseau").is_visible()
     db = live_server.store.db()
@@ -69,13 +61,12 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
 
     # Back online: sent once, with its photo, and the page shows the private tracking link.
     browser_context.set_offline(False)
-    wait_until(page, "async () => (await (await import('/static/js/outbox.js')).list()).every(i => i.state === 'sent')")
+    outbox.wait_for_all_sent(page)
     link = page.locator("#my-reports a.tracking-link")
     link.wait_for()
     tracking_url = link.get_attribute("href")
     assert "/track/" in tracking_url
-    page.evaluate(f"async () => (await import('{OUTBOX}')).syncNow()")
-    time.sleep(0.5)
+    outbox.sync_now(page)  # once more: nothing new is written
     assert db["reports"].count == 1 and db["entry_versions"].count == 1
     report = next(db["reports"].rows)
     assert (report["title"], report["wants_to_help"], report["where_detail"]) == ("Réparer le banc du square", 1, "près du bac à sable")
@@ -100,7 +91,7 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
         desk.wait_for_load_state()
         img = desk.get_by_role("img", name="Photo 1 du signalement")
         img.wait_for()
-        wait_until(desk, "() => { const i = document.querySelector('.photo-row img'); return i && i.complete && i.naturalWidth === 320; }")
+        desk.wait_for_function("() => { const i = document.querySelector('.photo-row img'); return i && i.complete && i.naturalWidth === 320; }")
         assert_no_serious_axe_violations(desk)
         for state in ("En cours d'examen", "Accepté"):
             desk.get_by_label("Nouvel état").select_option(label=state)
@@ -170,7 +161,7 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
     import uuid
     from datetime import datetime, timezone
 
-    from outreach.worksites import intake as reports
+    from outreach.field import sync
 
     data = {"title": title, "category": "street_furniture", "location": {"lat": 45.18877, "lon": 5.72453, "accuracy_m": 5},
             "address": "Square Lionel-Terray", "photos": [], "wants_to_help": False, "reporter": None}
@@ -178,7 +169,7 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
     entry = {"id": str(uuid.uuid4()), "kind": "report", "version": 1,
              "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data": data}
     with live_server.store.write() as db:
-        assert reports.submit_report(db, entry)["status"] == "created"
+        assert sync.process(db, None, [entry])["results"][0]["status"] == "created"
     return entry["id"]
 
 
@@ -202,13 +193,13 @@ def test_me_too_on_a_nearby_report_instead_of_a_duplicate(browser_context, page,
 
 
 def test_resident_answers_a_request_for_information(page, live_server, assert_no_serious_axe_violations):
-    from outreach.worksites import triage as report_triage, intake as reports
+    from outreach.worksites import public, triage
 
     rid = _submit(live_server)
     with live_server.store.write() as db:
-        report_triage.change_status(db, rid, "under_review", None)
-        report_triage.change_status(db, rid, "needs_info", None, message="Le banc est-il côté rue ou côté jeux ?")
-    token = reports.tracking_token(live_server.app.state.signer, rid)
+        triage.change_status(db, rid, "under_review", None)
+        triage.change_status(db, rid, "needs_info", None, message="Le banc est-il côté rue ou côté jeux ?")
+    token = public.tracking_token(live_server.app.state.signer, rid)
     page.goto(f"{live_server.url}/track/{token}")
     assert page.get_by_text("Le banc est-il côté rue ou côté jeux ?").first.is_visible()
     assert_no_serious_axe_violations(page)
@@ -235,7 +226,7 @@ def test_worker_files_a_report_with_a_resident_linked_to_the_encounter(page, liv
     page.get_by_label("Type de chantier").select_option("cleanliness")
     page.get_by_label("Adresse").fill("Passage du Pont-Neuf")
     page.get_by_role("button", name="Envoyer le signalement").click()
-    wait_until(page, "async () => { const l = await (await import('/static/js/outbox.js')).list(); return l.length && l.every(i => i.state === 'sent'); }")
+    outbox.wait_for_all_sent(page)
     row = next(live_server.store.db()["reports"].rows)
     assert (row["source"], row["encounter_id"], row["user_id"]) == ("field", encounter, user["id"])
     # The resident leaves with the private tracking link of the report filed with them.

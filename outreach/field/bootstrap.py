@@ -1,0 +1,28 @@
+"""What the phone keeps to work offline (GET /api/v1/bootstrap): reference data, the user's
+outings and teammates, the choices and limits its forms need."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from .. import refdata, vocab
+from . import outings
+from .sync import MAX_ENTRIES
+
+
+def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
+    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits."""
+    ref = refdata.load(db, locale)
+    phone = vocab.for_phone(locale)
+    return {
+        "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
+        "zones": ref["zones"],
+        "tools": ref["tools"],
+        "categories": ref["categories"],
+        "consent": ref["consent"],
+        "outings": outings.for_user(db, user["id"]),
+        "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
+        "choices": phone["choices"],
+        "labels": phone["labels"],
+        "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
+    }

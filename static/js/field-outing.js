@@ -1,0 +1,140 @@
+// Outings: start one, join one planned for me, count in tally mode (with undo), end with a debrief.
+// The outing in progress is an outbox entry, corrected (a new version) at each tap.
+import * as appState from "./app-state.js";
+import { t } from "./i18n.js";
+import * as outbox from "./outbox.js";
+import { $, el, isoNow } from "./page.js";
+import { labelOf, labels, lang, say, state, timeText } from "./field-context.js";
+
+const undo = [];
+
+async function saveCurrent() {
+  await appState.set("current_outing", state.current);
+}
+
+async function start(event) {
+  event.preventDefault();
+  const data = {
+    zone: $("outing-zone").value || null,
+    format: $("outing-format").value,
+    started_at: isoNow(),
+    ended_at: null,
+    members: [...document.querySelectorAll('input[name="member"]:checked')].map((i) => Number(i.value)),
+    tallies: {},
+    debrief: "",
+  };
+  const id = outbox.newId();
+  try {
+    await outbox.enqueue({ id, kind: "outing", version: 1, created_at: isoNow(), data });
+  } catch (error) {
+    say("form-message", error.message, "error");
+    return;
+  }
+  state.current = { id, data };
+  await saveCurrent();
+  $("outing-start-details").open = false;
+  render();
+}
+
+async function join(outing) {
+  const data = {
+    zone: outing.zone || null,
+    format: outing.format,
+    started_at: outing.started_at || isoNow(),
+    ended_at: null,
+    members: (outing.members || []).map((m) => m.id),
+    tallies: outing.tallies || {},
+    debrief: "",
+  };
+  const existing = await outbox.get(outing.id);
+  if (!existing) {
+    await outbox.enqueue({ id: outing.id, kind: "outing", version: (outing.version || 0) + 1, created_at: isoNow(), data });
+  }
+  state.current = { id: outing.id, data: existing ? existing.data : data };
+  await saveCurrent();
+  render();
+}
+
+async function end(event) {
+  event.preventDefault();
+  if (!state.current) return;
+  const data = { ...state.current.data, ended_at: isoNow(), debrief: $("debrief").value.trim() };
+  try {
+    await outbox.update(state.current.id, data);
+  } catch (error) {
+    say("form-message", error.message, "error");
+    return;
+  }
+  state.current = null;
+  undo.length = 0;
+  await saveCurrent();
+  $("debrief").value = "";
+  $("tally-panel").hidden = true;
+  say("form-message", t("Outing ended. Thank you!"), "ok");
+  render();
+}
+
+async function tally(tool, step) {
+  if (!state.current) return;
+  const tallies = { ...state.current.data.tallies };
+  tallies[tool] = Math.max(0, (tallies[tool] || 0) + step);
+  state.current = { ...state.current, data: { ...state.current.data, tallies } };
+  renderTally(); // show the count at once; IndexedDB keeps the taps in order behind it
+  await saveCurrent();
+  await outbox.update(state.current.id, state.current.data);
+}
+
+export function renderTally() {
+  const counts = state.current ? state.current.data.tallies : {};
+  const tools = state.boot ? state.boot.tools : Object.entries(labels.tool).map(([code, label]) => ({ code, label }));
+  $("tally-grid").replaceChildren(...tools.map((tool) => el("button", { type: "button", className: "tally-button", dataset: { tool: tool.code } },
+    el("span", { className: "tally-count" }, String(counts[tool.code] || 0)), el("span", { className: "tally-label" }, tool.label))));
+  $("tally-undo").disabled = !undo.length;
+}
+
+export function render() {
+  const current = state.current;
+  $("outing-current").hidden = !current;
+  $("outing-none").hidden = Boolean(current);
+  if (current) {
+    const d = current.data;
+    $("outing-summary").textContent = t("In progress: {format}, {zone}, since {time}.", {
+      format: labelOf("format", d.format), zone: labelOf("zone", d.zone) || t("no zone"), time: timeText(d.started_at),
+    });
+  } else {
+    $("tally-panel").hidden = true;
+  }
+  renderPlanned();
+}
+
+export function renderPlanned() {
+  const planned = ((state.boot && state.boot.outings) || []).filter((o) => !state.current || o.id !== state.current.id);
+  $("planned-block").hidden = !planned.length;
+  $("planned-outings").replaceChildren(...planned.map((o) => {
+    const day = o.planned_date
+      ? new Date(`${o.planned_date}T12:00:00`).toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" })
+      : "";
+    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : day;
+    const names = (o.members || []).map((m) => m.display_name).join(", ");
+    const what = el("span", { id: `planned-${o.id}` }, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`);
+    const button = el("button", { type: "button", className: "button" }, t("Join"));
+    button.setAttribute("aria-describedby", what.id);
+    button.addEventListener("click", () => join(o));
+    return el("li", { className: "planned" }, what, names ? el("span", { className: "muted" }, names) : null, button);
+  }));
+}
+
+export async function init() {
+  $("outing-start").addEventListener("submit", start);
+  $("outing-end").addEventListener("submit", end);
+  $("tally-open").addEventListener("click", () => { $("tally-panel").hidden = false; renderTally(); $("tally-title").scrollIntoView(); });
+  $("tally-close").addEventListener("click", () => { $("tally-panel").hidden = true; });
+  $("tally-grid").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-tool]");
+    if (!button) return;
+    undo.push(button.dataset.tool);
+    tally(button.dataset.tool, 1);
+  });
+  $("tally-undo").addEventListener("click", () => { const tool = undo.pop(); if (tool) tally(tool, -1); });
+  state.current = (await appState.get("current_outing")) || null;
+}
