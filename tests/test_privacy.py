@@ -208,7 +208,7 @@ def test_access_and_erasure_match_the_exact_address_never_a_longer_one(fresh_db)
     assert "Eve" not in everything
 
 
-@pytest.mark.parametrize("raw", ["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "(+33) 06.12.34.56.78"])
+@pytest.mark.parametrize("raw", ["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "0033 6 12 34 56 78"])
 def test_phone_numbers_are_compared_in_e164(raw):
     assert privacy.identify(raw) == ("phone", "+33612345678")
 

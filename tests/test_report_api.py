@@ -302,8 +302,8 @@ def test_nearby_and_me_too(client, store):
     # Not moderated yet: its title and address are nobody's to read (Open311 hides it too).
     assert client.get("/api/v1/reports/nearby", params=where).json()["reports"] == []
     with store.write() as db:
-        report_triage.change_status(db, first["id"], "under_review", None)
-        report_triage.change_status(db, first["id"], "accepted", None)
+        triage.change_status(db, first["id"], "under_review", None)
+        triage.change_status(db, first["id"], "accepted", None)
     found = client.get("/api/v1/reports/nearby", params=where).json()["reports"]
     assert [f["id"] for f in found] == [first["id"]] and "description" not in found[0]
     assert client.get("/api/v1/reports/nearby", params={"category": "x", "lat": 1, "lon": 1}).status_code == 400
