@@ -11,14 +11,21 @@ from typing import Iterator
 import sqlite_utils
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
-    """Open one connection with the pragmas every connection needs."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True) -> sqlite_utils.Database:
+    """Open one connection with the pragmas every connection needs.
+
+    ``autocheckpoint=False`` leaves WAL checkpoints to Litestream, as its documentation asks
+    of applications it replicates (only set it when Litestream runs beside the server, or the
+    WAL grows without bound).
+    """
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=30000")
+    db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+    if not autocheckpoint:
+        db.execute("PRAGMA wal_autocheckpoint=0")
     return db
 
 
@@ -36,8 +43,10 @@ class Store:
     fight over SQLite's write lock (no ``database is locked`` under load).
     """
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.autocheckpoint = autocheckpoint
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._all: list[sqlite_utils.Database] = []
@@ -47,7 +56,7 @@ class Store:
         """This thread's connection (for reads, or writes inside ``write()``)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path)
+            db = connect(self.path, busy_timeout=self.busy_timeout, autocheckpoint=self.autocheckpoint)
             self._local.db = db
             with self._all_lock:
                 self._all.append(db)
@@ -58,8 +67,18 @@ class Store:
         """One transaction, alone among this process's writers; rolled back on error."""
         db = self.db()
         with self._write_lock:
-            with db.atomic():
-                yield db
+            try:
+                with db.atomic():
+                    yield db
+            except BaseException:
+                # A COMMIT that failed (disk full, I/O error) may leave the transaction open;
+                # the next request on this thread's connection must not nest inside it.
+                if db.conn.in_transaction:
+                    try:
+                        db.conn.rollback()
+                    except sqlite3.Error:
+                        pass
+                raise
 
     def close(self) -> None:
         with self._all_lock:
@@ -70,6 +89,12 @@ class Store:
                     pass  # closed by another thread's exit already
             self._all.clear()
         self._local = threading.local()
+
+
+def for_settings(settings) -> Store:
+    """The Store the server and the CLI open: lock timeout and checkpoints as the settings say."""
+    return Store(settings.db_path, busy_timeout=settings.db_busy_timeout,
+                 autocheckpoint=not settings.litestream_replica)
 
 
 def backup(source: Path | str, target: Path | str) -> None:
