@@ -18,7 +18,9 @@ def team(fresh_db):
     with fresh_db.atomic():
         outing_id = planning.plan(fresh_db, {"zone": "secteur-1", "format": "market",
                                              "planned_date": (date.today() + timedelta(days=1)).isoformat(),
-                                             "members": [member["id"]]}, coordinator["id"])
+                                             "planned_start": "09:00", "planned_end": "12:00",
+                                             "meeting_point": "Marché de l'Estacade", "meeting_lat": None,
+                                             "meeting_lon": None, "members": [member["id"]]}, coordinator["id"])
     return outing_id, member, outsider
 
 
