@@ -114,6 +114,18 @@ def test_planning_page_proposes_zones_and_prefills_the_form(coordinator_client, 
     assert re.search(r'<option value="dd" selected', form)
 
 
+def test_a_proposal_gives_the_next_planned_outing_in_words_after_a_separator(coordinator_client, store):
+    from datetime import datetime, timedelta, timezone
+
+    soon = (datetime.now(timezone.utc) + timedelta(days=3)).date()
+    with store.write() as db:
+        add_outing(db, zone="secteur-3", status="planned", planned_date=soon.isoformat())
+    page = coordinator_client.get("/coordinator/planning", headers={"Accept-Language": "fr"}).text
+    item = next(li for li in re.findall(r'<li class="proposal">(.*?)</li>', page, re.S) if "prochaine prévue" in li)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item))
+    assert soon.isoformat() not in text and f" · prochaine prévue le {soon.day} " in text
+
+
 @pytest.mark.parametrize("weeks", ["0", "-4", "abc", "9999999999", "<script>"])
 def test_planning_page_ignores_a_bad_period(coordinator_client, weeks):
     r = coordinator_client.get("/coordinator/planning", params={"weeks": weeks})

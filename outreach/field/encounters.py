@@ -168,7 +168,7 @@ def _follow_up(ctx, c: Check) -> None:
     # Consent is only ever the literal JSON true: not "yes", not 1.
     if value.get("consent") is not True:
         sub.fail("consent", _("the person's explicit consent is required (true)"))
-    sub.choice("consent_text_version", ctx.consent_versions())
+    sub.choice("consent_text_version", ctx.consent_versions("follow_up"))
     channel = sub.choice("channel", CHANNELS)
     contact = sub.text("contact", CONTACT.max, min_len=CONTACT.min, required=True)
     sub.text("name", CONTACT_NAME_MAX)

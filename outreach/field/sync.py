@@ -91,7 +91,7 @@ class Context:
     max_open_reports_per_contact: int = Settings.max_open_reports_per_contact
     source: str = ""
     _codes: dict = field(default_factory=dict)
-    _consents: set | None = None
+    _consents: dict = field(default_factory=dict)
 
     received_at: str = ""
 
@@ -122,10 +122,11 @@ class Context:
             self._codes[table] = refdata.codes(self.db, table)
         return self._codes[table]
 
-    def consent_versions(self) -> set[str]:
-        if self._consents is None:
-            self._consents = refdata.consent_versions(self.db)
-        return self._consents
+    def consent_versions(self, purpose: str) -> set[str]:
+        """The consent text versions accepted for ``purpose`` now (see ``refdata.consent_versions``)."""
+        if purpose not in self._consents:
+            self._consents[purpose] = refdata.consent_versions(self.db, purpose, self.now)
+        return self._consents[purpose]
 
     def outing_refused(self, outing_id: str) -> bool:
         """True when this outing exists and the user is not in its team (read once per outing)."""

@@ -119,8 +119,8 @@ def _reporter(ctx, c: Check) -> None:
     if not email and not phone and not sub.errors:
         sub.fail("email", _("give an email address or a phone number, or no contact at all"))
     version = value.get("consent_text_version")
-    if not isinstance(version, str) or version not in ctx.consent_versions():
-        sub.fail("consent_text_version", _("unknown consent text version"))
+    if not isinstance(version, str) or version not in ctx.consent_versions("reporter_contact"):
+        sub.fail("consent_text_version", _("this consent text is not the one for a reporter's contact: reload the page"))
     c.errors.update(sub.errors)
     if not sub.errors:
         c.clean["reporter"] = {"name": name, "email": email, "phone": phone, "consent_text_version": version}

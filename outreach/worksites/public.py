@@ -175,8 +175,8 @@ def sign_up(db: Database, report_id: str, form: dict) -> bool:
     if form.get("consent") is not True:
         c.fail("consent", _("tick the box to agree that we keep your contact for this worksite"))
     version = form.get("consent_text_version")
-    if version not in refdata.consent_versions(db):
-        c.fail("consent", _("unknown consent text version"))
+    if version not in refdata.consent_versions(db, "volunteer"):
+        c.fail("consent", _("this consent text is not the one for volunteers: reload the page"))
     if c.errors:
         raise ReportError(c.errors)
     row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
