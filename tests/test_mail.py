@@ -10,6 +10,7 @@ import dataclasses
 import re
 import smtplib
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -177,6 +178,145 @@ def test_volunteers_get_the_date_a_reminder_two_days_before_and_word_when_it_mov
     remind_new = datetime.combine(later - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=9)
     assert send(mail_app, remind_new)["sent"] == 0
     assert len(smtp_server.inbox.to("nour@example.org")) == 4
+
+
+def join(app, rid, name, email, **client_options):
+    """A resident signs up on /worksites, as the page's form sends it."""
+    resident = TestClient(app, **client_options)
+    r = resident.post(f"/worksites/{rid}/volunteer", follow_redirects=False, data={
+        "csrf_token": csrf(resident, "/worksites"), "name": name, "email": email, "consent": "yes",
+        "consent_text_version": "2026-01"})
+    assert r.status_code == 303, r.text
+
+
+def test_someone_who_joins_a_scheduled_worksite_gets_its_date_and_reminder_in_their_language(mail_app, smtp_server):  # noqa: F811
+    store = mail_app.state.store
+    with store.write() as db:
+        rid = add_report(db, status="accepted", title="Fresque du préau")
+        db.execute("update reports set address = '2 place Saint-Bruno' where id = ?", [rid])
+    coordinator = signed_in(mail_app, "coordinator")
+    day = date.today() + timedelta(days=10)
+    change(coordinator, rid, "scheduled", scheduled_for=day.isoformat())
+    join(mail_app, rid, "Nour", "nour@example.org")
+    join(mail_app, rid, "Sam", "sam@example.org", cookies={"outreach_lang": "en"})
+    join(mail_app, rid, "Sam", "sam@example.org", cookies={"outreach_lang": "en"})  # twice is once
+    assert smtp_server.inbox.messages == []  # never sent inside the request
+    send(mail_app)
+    [nour] = smtp_server.inbox.to("nour@example.org")
+    assert "Point de rendez-vous : 2 place Saint-Bruno." in nour.text()
+    [sam] = smtp_server.inbox.to("sam@example.org")
+    assert sam.message["Subject"].startswith("Worksite Fresque du préau")
+    assert "takes place on" in sam.text() and "Meeting point: 2 place Saint-Bruno." in sam.text()
+    assert sam.message["List-Unsubscribe"]
+    # Their reminder follows the date like everyone's: moved, it goes for the new date only.
+    later = day + timedelta(days=7)
+    change(coordinator, rid, "scheduled", scheduled_for=later.isoformat())
+    send(mail_app)
+    assert "has moved to" in smtp_server.inbox.to("sam@example.org")[1].text()
+    old_reminder = datetime.combine(day - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    assert send(mail_app, old_reminder)["sent"] == 0
+    new_reminder = datetime.combine(later - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    assert send(mail_app, new_reminder)["sent"] == 2
+    assert smtp_server.inbox.to("sam@example.org")[2].message["Subject"].startswith("Reminder: Fresque du préau")
+
+
+def test_joining_a_worksite_two_days_ahead_brings_the_date_without_a_reminder_on_its_heels(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, status="accepted")
+    change(signed_in(mail_app, "coordinator"), rid, "scheduled", scheduled_for=(date.today() + timedelta(days=1)).isoformat())
+    join(mail_app, rid, "Nour", "nour@example.org")
+    send(mail_app, datetime.now(timezone.utc) + timedelta(hours=12))
+    [only] = smtp_server.inbox.to("nour@example.org")
+    assert "Un rappel" not in only.text()
+
+
+def test_joining_a_worksite_not_yet_scheduled_sends_nothing_until_its_date(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, status="accepted")
+    join(mail_app, rid, "Nour", "nour@example.org", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert send(mail_app)["sent"] == 0
+    change(signed_in(mail_app, "coordinator"), rid, "scheduled", scheduled_for=(date.today() + timedelta(days=9)).isoformat())
+    send(mail_app)
+    [got] = smtp_server.inbox.to("nour@example.org")
+    assert got.message["Subject"].startswith("Worksite ")  # in the language they signed up in
+
+
+def test_volunteers_carried_over_to_a_scheduled_original_get_its_date(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        original = add_report(db, status="accepted", title="Banc à réparer")
+        duplicate = add_report(db, status="accepted", title="Banc cassé")
+        add_volunteer(db, duplicate, "Sam", "sam@example.org", locale="en")
+    coordinator = signed_in(mail_app, "coordinator")
+    change(coordinator, original, "scheduled", scheduled_for=(date.today() + timedelta(days=10)).isoformat())
+    change(coordinator, duplicate, "duplicate", duplicate_of=original)
+    send(mail_app)
+    [sam] = smtp_server.inbox.to("sam@example.org")
+    assert sam.message["Subject"].startswith("Worksite Banc à réparer")
+
+
+# --- the language people used is the language they are written in ---------------------------------------
+
+
+def report_entry(email: str) -> dict:
+    return {"id": str(uuid.uuid4()), "kind": "report", "version": 1, "created_at": datetime.now(timezone.utc).isoformat(),
+            "data": {"title": "Bench to repair", "description": "Broken slats.", "category": "street_furniture",
+                     "address": "3 rue Chenoise", "where_detail": "", "photos": [], "wants_to_help": False,
+                     "reporter": {"name": "Jo", "email": email, "consent": True, "consent_text_version": "2026-01"}}}
+
+
+@pytest.mark.parametrize("client_options", [
+    {"headers": {"Accept-Language": "en-US,en;q=0.8,fr;q=0.5"}},
+    {"cookies": {"outreach_lang": "en"}},
+], ids=["accept-language", "language-cookie"])
+def test_a_resident_who_reports_in_english_hears_of_its_changes_in_english(mail_app, smtp_server, client_options):  # noqa: F811
+    resident = TestClient(mail_app, **client_options)
+    entry = report_entry("jo@example.org")
+    assert resident.post("/api/v1/reports", json={"entries": [entry]}).json()["results"][0]["status"] == "created"
+    change(signed_in(mail_app, "coordinator"), entry["id"], "under_review")  # a French-speaking coordinator
+    send(mail_app)
+    [got] = smtp_server.inbox.to("jo@example.org")
+    assert got.message["Subject"] == "Your report: Bench to repair"
+    assert "is now: Under review." in got.text() and "Follow your report" in got.html()
+
+
+def test_a_resident_who_reports_in_french_hears_in_french(mail_app, smtp_server):  # noqa: F811
+    entry = report_entry("lea@example.org")
+    TestClient(mail_app, headers={"Accept-Language": "fr-FR"}).post("/api/v1/reports", json={"entries": [entry]})
+    change(signed_in(mail_app, "coordinator"), entry["id"], "under_review")
+    send(mail_app)
+    assert smtp_server.inbox.to("lea@example.org")[0].message["Subject"] == "Votre signalement : Bench to repair"
+
+
+def follow_up_encounter(email: str, language: str | None) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    return {"id": str(uuid.uuid4()), "kind": "encounter", "version": 1, "created_at": now, "data": {
+        "occurred_at": now, "place_type": "market", "zone": None, "people_count": 1, "outcome": "conversation",
+        "tools": ["participatory_budget"], "interest": "wants_to_take_part", "note": "",
+        "audience": {"age_band": None, "language": language},
+        "follow_up": {"consent": True, "consent_text_version": "2026-01", "channel": "email", "contact": email,
+                      "purposes": ["participatory_budget"]}}}
+
+
+def test_follow_up_contacts_are_written_to_in_the_conversation_language_else_the_phone_language(mail_app, smtp_server):  # noqa: F811
+    french_phone = signed_in(mail_app, "field", "camille@example.org")
+    english_phone = signed_in(mail_app, "field", "alex@example.org")
+    english_phone.headers["Accept-Language"] = "en"
+    for phone, email, language in ((french_phone, "ann@example.org", "en"),  # spoken in English on a French phone
+                                   (french_phone, "basile@example.org", None),  # no language noted: the phone's
+                                   (english_phone, "cem@example.org", "tr"),  # a language we do not write in: the phone's
+                                   (english_phone, "dora@example.org", "fr")):
+        r = phone.post("/api/v1/sync", json={"device_id": "phone-0001", "entries": [follow_up_encounter(email, language)]})
+        assert r.json()["results"][0]["status"] == "created", r.text
+    coordinator = signed_in(mail_app, "coordinator")
+    r = coordinator.post("/coordinator/followups/messages", follow_redirects=False, data={
+        "csrf_token": csrf(coordinator), "purpose": "participatory_budget", "subject": "Budget participatif",
+        "body": "Les votes ouvrent le 3 mars.", "action": "send"})
+    assert r.status_code == 303
+    send(mail_app)
+    footers = {a: smtp_server.inbox.to(a)[0].text() for a in
+               ("ann@example.org", "basile@example.org", "cem@example.org", "dora@example.org")}
+    english = "You receive this because you asked the participation team"
+    assert [english in footers[a] for a in sorted(footers)] == [True, False, True, False]
 
 
 # --- follow-up campaigns --------------------------------------------------------------------------------
