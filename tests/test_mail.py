@@ -334,7 +334,8 @@ def test_campaign_preview_send_status_and_unsubscribe_withdraws_that_consent(mai
             "body": "Bonjour {name}, les votes ouvrent le 3 mars.\n\nÀ bientôt !"}
     r = coordinator.post("/coordinator/followups/messages", data={**form, "action": "preview"})
     assert r.status_code == 200 and "Alice, les votes ouvrent le 3 mars." in r.text
-    assert "2 contacts le recevront par e-mail ; 1 ont choisi le téléphone" in r.text
+    assert "2 contacts le recevront par e-mail." in r.text and "1 a choisi le téléphone ou le SMS" in r.text
+    assert "Envoyer à 2 personnes" in r.text
     assert send(mail_app)["sent"] == 0  # a preview queues nothing
     r = coordinator.post("/coordinator/followups/messages", data={**form, "action": "send"}, follow_redirects=False)
     assert r.status_code == 303
@@ -347,6 +348,32 @@ def test_campaign_preview_send_status_and_unsubscribe_withdraws_that_consent(mai
     assert TestClient(mail_app).post(stop).status_code == 200
     purposes = store.db().execute("select purposes from contacts where id = ?", [alice]).fetchone()[0]
     assert purposes == '["petition"]'  # only that consent is withdrawn
+
+
+def test_what_is_sent_is_what_was_previewed_and_nobody_is_offered_a_send_to_no_one(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        add_contact(db, contact="alice@example.org", name="Alice", purposes=("participatory_budget",))
+    coordinator = signed_in(mail_app, "coordinator")
+    form = {"csrf_token": csrf(coordinator), "purpose": "participatory_budget", "subject": "Les votes",
+            "body": "Les votes ouvrent le 3 mars.\n\nÀ bientôt !", "action": "preview"}
+    page = coordinator.post("/coordinator/followups/messages", data=form).text
+    assert "Envoyer à 1 personne<" in page and "1 contact le recevra par e-mail." in page
+    send_form = page[page.index('id="preview-title"'):]
+    assert 'type="hidden" name="body" value="Les votes ouvrent le 3 mars.\n\nÀ bientôt !"' in send_form
+    assert "Ne plus recevoir ces messages : https://" in send_form  # French punctuation in the message
+    empty = coordinator.post("/coordinator/followups/messages", data={**form, "purpose": "agora"}).text
+    assert "0 contact le recevra par e-mail." in empty and 'value="send"' not in empty
+
+
+def test_the_unsubscribe_page_says_which_messages_it_stops_and_names_no_one(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, reporter={"name": "Léa", "email": "lea@example.org"})
+    change(signed_in(mail_app, "coordinator"), rid, "under_review")
+    send(mail_app)
+    stop = smtp_server.inbox.to("lea@example.org")[0].message["List-Unsubscribe"].strip("<>")
+    page = TestClient(mail_app, cookies={"outreach_lang": "en"}).get(stop.removeprefix("https://outreach.example.org")).text
+    assert "News of the worksite you reported." in page and "Press the button" in page
+    assert "lea@example.org" not in page and "Léa" not in page and "Banc cassé" not in page
 
 
 def test_campaign_refuses_bad_input_with_a_message(mail_app):
