@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse
 
-from .. import refdata
+from .. import mail, refdata
 from ..worksites import intake, photos, public
 from ..worksites import states as rs
 from ..i18n import gettext as _
@@ -268,7 +268,7 @@ async def volunteer(request: Request):
     values = {k: form.get(k) if isinstance(form.get(k), str) else "" for k in ("name", "email", "phone")}
     data = dict(values, consent=form.get("consent") == "yes", consent_text_version=form.get("consent_text_version"))
     try:
-        await write_db(request, public.sign_up, report_id, data)
+        await write_db(request, public.sign_up, report_id, data, locale=_locale(request), outbox=mail.outbox_for(request))
     except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404, exc.errors.get("report"))
