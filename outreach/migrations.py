@@ -544,3 +544,16 @@ def m140_zone_boundaries(db: Database) -> None:
         "where age_band is not null"
     )
     db.execute("create index idx_encounters_no_zone on encounters (id) where zone is null and lat is not null")
+
+
+# Filling zones from positions reads the encounters that have a position and no zone: a partial
+# index on (lat, lon) holds exactly those, sorted by position with their rowids, so the distinct
+# positions and then the rows at each position are index range reads (no scan of the table).
+# It replaces the partial index on id, which served no query once the lookup went by position.
+@migrations()
+def m17x_encounters_to_place_by_position(db: Database) -> None:
+    db.execute("drop index if exists idx_encounters_no_zone")
+    db.execute(
+        "create index idx_encounters_to_place on encounters (lat, lon) "
+        "where zone is null and lat is not null and lon is not null"
+    )
