@@ -557,3 +557,10 @@ def m17x_encounters_to_place_by_position(db: Database) -> None:
         "create index idx_encounters_to_place on encounters (lat, lon) "
         "where zone is null and lat is not null and lon is not null"
     )
+
+
+# The planning page asks, for each zone, the day of its last outing: one seek per zone in an
+# index on (zone, started_at) instead of reading every outing ever started.
+@migrations()
+def m17x_outings_by_zone_and_start(db: Database) -> None:
+    db.execute("create index if not exists idx_outings_zone_started_at on outings (zone, started_at)")
