@@ -10,6 +10,8 @@ from typing import Iterator
 
 import sqlite_utils
 
+from . import localtime
+
 
 def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True) -> sqlite_utils.Database:
     """Open one connection with the pragmas every connection needs.
@@ -26,6 +28,8 @@ def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool 
     db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     if not autocheckpoint:
         db.execute("PRAGMA wal_autocheckpoint=0")
+    # Local days: the aggregate triggers and the reads call local_day() in the city's zone.
+    localtime.install(db)
     return db
 
 
