@@ -44,6 +44,14 @@ def test_reach_per_1000_counts_conversations_and_tallied_people(city):
     assert rows["cc"].per_1000 == 0.0
 
 
+
+def test_the_dashboard_reads_the_tallies_once_with_the_same_reach(city):
+    """The dashboard hands the tallies its overview already read to by_zone: same figures, also for one zone."""
+    for period in (NOV, stats.Period(NOV.start, NOV.end, "bb")):
+        once = reach.by_zone(city, period, reach.tallied_by_zone(stats.overview(city, period)))
+        assert once == reach.by_zone(city, period)
+        assert any(r.tallied for r in once)
+
 def test_a_zone_without_population_has_no_rate_and_ranks_after_the_others(city):
     rows = reach.ranked(reach.by_zone(city, NOV))
     assert [r.code for r in rows[:4]] == ["cc", "dd", "aa", "bb"]  # 0, 0, 2.5, 20 per 1,000
