@@ -669,3 +669,24 @@ def m17x_encounters_to_place_by_position(db: Database) -> None:
 @migrations()
 def m17x_outings_by_zone_and_start(db: Database) -> None:
     db.execute("create index if not exists idx_outings_zone_started_at on outings (zone, started_at)")
+
+# --- field: outings (continued) -----------------------------------------------------
+
+
+# Teammates on one outing each write a debrief on their own phone and send the same outing id:
+# one debrief per member, so the last phone to sync no longer overwrites the others'.
+# outings.debrief stays as every member's debrief joined (what exports and older readers see).
+@migrations()
+def m090_outing_debriefs(db: Database) -> None:
+    db["outing_debriefs"].create(
+        {"outing_id": str, "user_id": int, "debrief": str, "updated_at": str},
+        pk=("outing_id", "user_id"),
+        not_null={"debrief", "updated_at"},
+        foreign_keys=[("outing_id", "outings", "id"), ("user_id", "users", "id")],
+        if_not_exists=True,
+    )
+    db.execute(
+        "insert or ignore into outing_debriefs (outing_id, user_id, debrief, updated_at) "
+        "select id, created_by, debrief, coalesce(updated_at, created_at, '') from outings "
+        "where debrief != '' and created_by is not null"
+    )

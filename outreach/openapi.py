@@ -179,6 +179,9 @@ SCHEMAS = {
         "properties": {
             "server_time": {"type": "string", "format": "date-time"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+            "bootstrap_version": {"type": "string", "description": "The current ETag of GET /api/v1/bootstrap "
+                                  "for this user (/api/v1/sync only): sync is two-way, the phone refetches "
+                                  "bootstrap when it differs from the tag of its copy"},
         },
     },
     "Bootstrap": {
@@ -261,7 +264,14 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/bootstrap", "get"): {
         "summary": "What the phone needs offline: reference data, the user's outings, consent text, choices, labels, limits",
-        "responses": {"200": _json({"$ref": "#/components/schemas/Bootstrap"}), "401": _error("Not signed in")},
+        "description": "Answers with a strong `ETag` (a hash of the content) and `304 Not Modified` when "
+                       "`If-None-Match` names it. Every /api/v1/sync answer carries the current tag as "
+                       "`bootstrap_version`: after a sync the phone refetches bootstrap only when it changed, "
+                       "so a newly planned or cancelled outing reaches an open app on its next sync.",
+        "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}],
+        "responses": {"200": _json({"$ref": "#/components/schemas/Bootstrap"}),
+                      "304": {"description": "Not Modified: the phone's copy (that ETag) is current"},
+                      "401": _error("Not signed in")},
     },
     ("/api/v1/openapi.json", "get"): {
         "summary": "This document",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import re
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime, timedelta, timezone
 
 from .i18n import gettext as _
 
@@ -69,6 +71,22 @@ def is_device_id(value: object) -> bool:
 def is_uuid(value: object) -> bool:
     """A UUID written in its canonical 36-character form."""
     return isinstance(value, str) and len(value) == 36 and UUID_RE.match(value) is not None
+
+
+def uuid7(now: datetime | None = None) -> str:
+    """A UUID version 7 (RFC 9562): 48 bits of milliseconds, then random bits, as the phone makes them."""
+    ms = int((now or datetime.now(timezone.utc)).timestamp() * 1000)
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return str(uuid.UUID(int=value))
+
+
+def uuid7_time(value: object) -> datetime | None:
+    """The time a UUID version 7 was made (UTC, to the millisecond), or None for any other value."""
+    if not is_uuid(value) or value[14] != "7":
+        return None
+    return datetime.fromtimestamp(int(value.replace("-", "")[:12], 16) / 1000, timezone.utc)
 
 
 def is_int(value: object) -> bool:

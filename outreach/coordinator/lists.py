@@ -17,6 +17,7 @@ from typing import Mapping
 from sqlite_utils import Database
 
 from .. import localtime, vocab
+from ..field import outings
 from ..i18n import gettext as _
 
 PAGE_SIZE = 50
@@ -288,6 +289,9 @@ def outing_report(db: Database, outing_id: str) -> dict | None:
     totals["reached"] = totals["people"] + totals["tallied"]
     encounters = encounters_page(db, Filters(outing=outing_id), limit=500)["rows"]
     return {
+        # Rows written without the sync path (demo data, imports) have only the outing's own text.
+        "debriefs": outings.debriefs(db, outing_id)
+        or ([{"display_name": None, "debrief": outing["debrief"]}] if outing["debrief"] else []),
         "outing": outing,
         "members": members,
         "tallies": tallies,

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from .. import refdata, vocab
+from .. import __version__, refdata, vocab
+from ..canonical import content_hash
 from ..coordinator import planning
 from . import outings
 from ..zones import locate
@@ -34,4 +35,15 @@ def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
         "choices": phone["choices"],
         "labels": phone["labels"],
         "limits": {"max_entries": MAX_ENTRIES, **phone["limits"]},
+        "app_version": __version__,
     }
+
+
+def version(data: dict) -> str:
+    """Bootstrap's version, its strong ETag: a hash of what it holds (the same content, the same tag).
+
+    Every sync answer carries it too (``bootstrap_version``), so a phone refetches bootstrap only
+    when it changed: sync is two-way.
+    """
+    return '"' + content_hash(data)[:32] + '"'
+

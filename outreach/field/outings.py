@@ -82,7 +82,6 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
         "status": "ended" if clean["ended_at"] else "started",
         "started_at": iso_utc(clean["started_at"]),
         "ended_at": iso_utc(clean["ended_at"]) if clean["ended_at"] else None,
-        "debrief": clean["debrief"],
         "updated_at": ctx.received_at,
     }
     if existing is None:
@@ -92,11 +91,39 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     db["outing_members"].insert_all(
         [{"outing_id": outing_id, "user_id": m} for m in clean["members"]], pk=("outing_id", "user_id"), ignore=True
     )
+    if clean["debrief"]:
+        # One debrief per member: a teammate's never overwrites another's (a version without
+        # one, a tally tap, leaves the member's debrief as it was).
+        db["outing_debriefs"].upsert(
+            {"outing_id": outing_id, "user_id": ctx.user["id"], "debrief": clean["debrief"], "updated_at": ctx.received_at},
+            pk=("outing_id", "user_id"),
+        )
+    db["outings"].update(outing_id, {"debrief": joined_debriefs(db, outing_id)})
     db["outing_tallies"].delete_where("outing_id = ?", [outing_id])
     db["outing_tallies"].insert_all(
         [{"outing_id": outing_id, "tool": t, "count": n} for t, n in team_tallies(db, outing_id, clean["tallies"]).items()],
         pk=("outing_id", "tool"),
     )
+
+
+def debriefs(db: Database, outing_id: str) -> list[dict]:
+    """Every member's debrief of one outing, by name: ``{user_id, display_name, debrief, updated_at}``."""
+    return [
+        dict(r)
+        for r in db.query(
+            "select d.user_id, u.display_name, d.debrief, d.updated_at from outing_debriefs d "
+            "left join users u on u.id = d.user_id where d.outing_id = ? order by u.display_name, d.user_id",
+            [outing_id],
+        )
+    ]
+
+
+def joined_debriefs(db: Database, outing_id: str) -> str:
+    """All members' debriefs as one text, each under its author's name (for exports)."""
+    found = debriefs(db, outing_id)
+    if len(found) == 1:
+        return found[0]["debrief"]
+    return "\n\n".join(f"{d['display_name'] or d['user_id']} : {d['debrief']}" for d in found)
 
 
 def team_tallies(db: Database, outing_id: str, own: dict[str, int]) -> dict[str, int]:

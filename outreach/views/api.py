@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from .. import __version__, openapi
+from .. import openapi
 from ..field import bootstrap as field_bootstrap, sync
 from ..i18n import gettext as _
 from ..web import ApiError, current_user, read_json, run_db
@@ -25,7 +25,12 @@ async def sync_entries(request: Request):
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
     # A report filed with a resident: the worker hands the resident its private tracking link.
-    return JSONResponse(await store_entries(request, user, entries, device_id=device_id, app_version=app_version))
+    answer = await store_entries(request, user, entries, device_id=device_id, app_version=app_version)
+    # Sync is two-way: the answer says which bootstrap is current, so the phone refetches it
+    # (a coordinator's new or cancelled outing) only when it changed.
+    answer["bootstrap_version"] = field_bootstrap.version(
+        await run_db(request, field_bootstrap.for_user, user, request.scope.get("outreach.locale", "fr")))
+    return JSONResponse(answer)
 
 
 async def bootstrap(request: Request):
@@ -33,9 +38,14 @@ async def bootstrap(request: Request):
     user = current_user(request)
     locale = request.scope.get("outreach.locale", "fr")
     data = await run_db(request, field_bootstrap.for_user, user, locale)
+    etag = field_bootstrap.version(data)
+    # no-store: the phone keeps its copy (and its tag) in IndexedDB, which sign-out clears; a copy
+    # in the browser's HTTP cache would outlive it on a shared phone.
+    headers = {"ETag": etag, "Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
     data["server_time"] = sync.Context(None, user).received_at
-    data["app_version"] = __version__
-    return JSONResponse(data, headers={"Cache-Control": "no-store"})
+    return JSONResponse(data, headers=headers)
 
 
 async def openapi_json(request: Request):

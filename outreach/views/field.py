@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -16,6 +15,7 @@ from .. import __version__, refdata, vocab
 from ..assets import STATIC_DIR
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
+from ..validation import uuid7, uuid7_time
 from ..web import current_user, read_form, render, run_db
 from .entries import store_entries
 
@@ -92,7 +92,9 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "labels": labels,
             "urls": urls,
             "js_messages": js_messages(),
-            "entry_id": str(uuid.uuid4()),  # the no-script form's entry: posting it twice stores it once
+            # The no-script form's entry: posting it twice stores it once. A UUIDv7 carries the
+            # time the form was shown, which becomes the encounter's time (see encounter_from_form).
+            "entry_id": uuid7(),
             "saved": saved,
             "form_errors": form_errors,
         },
@@ -101,14 +103,19 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
 
 
 def encounter_from_form(form, now: datetime) -> dict:
-    """The sync payload of an encounter posted by the no-script form."""
+    """The sync payload of an encounter posted by the no-script form.
+
+    Its time is the one in the form's entry id (a UUIDv7 made when the page was shown), not the
+    time of the post: a form posted twice is then the same entry, answered ``unchanged``, even
+    when the two posts fall in different seconds. An id of another kind keeps the post's time.
+    """
     def one(name: str) -> str | None:
         value = form.get(name)
         return value.strip() if isinstance(value, str) and value.strip() else None
 
     people = one("people_count") or "1"
     data = {
-        "occurred_at": now.isoformat(timespec="seconds"),
+        "occurred_at": (uuid7_time(form.get("entry_id")) or now).isoformat(timespec="seconds"),
         "place_type": one("place_type"),
         "zone": one("zone"),
         "people_count": int(people) if people.isdigit() and len(people) < 6 else people,

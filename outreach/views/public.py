@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 import uuid
 
 from starlette.exceptions import HTTPException
@@ -206,12 +207,16 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "can_add_info": view["status"] == rs.NEEDS_INFO,
         "errors": errors or {},
         "text": text,
+        "rendered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "tracking_url": str(request.url.replace(query="")),
         # A duplicate's reporter sees how the original stands: its public state, through no link
         # of the original's (that page, its question and its form belong to its own reporter).
         "original": await run_db(request, public.original_public_state, view["duplicate_of"])
         if view["status"] == rs.DUPLICATE and view["duplicate_of"] else None,
-    }, status_code=status_code, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+    }, status_code=status_code, headers={
+        # The resident's phone may keep this page (its service worker keeps the last one opened,
+        # to read offline), but every view asks the server first; no shared cache ever holds it.
+        "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"})
 
 
 async def track_info(request: Request):

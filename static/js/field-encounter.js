@@ -1,19 +1,23 @@
-// The encounter form: three taps (place, tools, outcome) save an encounter in the outbox;
-// "More details" holds the rest. Also corrects an entry the server refused.
+// The encounter form: three taps (place, tools, outcome) save an encounter in the outbox, on one
+// screen; the zone is one chip above; "More details" holds the rest. After a save a toast offers
+// "Undo" and the form is back at its top, place and zone kept. Also corrects a refused entry.
 import * as appState from "./app-state.js";
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, isoNow } from "./page.js";
-import { say, state, urls } from "./field-context.js";
+import { state, toast, urls } from "./field-context.js";
 import { zoneAt } from "./zones.js";
 
 const form = $("encounter-form");
 const PLACE_KEY = "place_type";
+const ZONE_KEY = "zone";
+const UNDO_MS = 5000; // how long a new encounter waits on the phone, so that "Undo" can take it back
 const LEGACY_PLACE_KEY = "outreach.place_type"; // where versions before the app store kept it
 
 let editing = null; // the entry being corrected: {id, occurred_at, outing_id}
 let position = null;
 let rememberedPlace = null;
+let lastZone = null; // the zone last used, when neither the outing nor the position names one
 
 function checkedValues(name) {
   return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
@@ -25,7 +29,7 @@ function encounterData(outcome) {
     occurred_at: editing ? editing.occurred_at : isoNow(),
     outing_id: editing ? editing.outing_id : (current ? current.id : null),
     place_type: (form.querySelector('input[name="place_type"]:checked') || {}).value || "other",
-    zone: $("encounter-zone").value || (current ? current.data.zone : null) || null,
+    zone: $("encounter-zone").value || null,
     location: position,
     people_count: Number($("people-count").value || 1),
     outcome,
@@ -77,28 +81,48 @@ async function save(event) {
   if (problem) {
     const [field, message] = problem;
     form.querySelector("details").open = true;
-    say("form-message", message, "error");
+    toast(message, "error");
     field.focus();
     return;
   }
   const id = editing ? editing.id : outbox.newId();
+  const corrected = Boolean(editing);
   try {
     if (editing) {
       await outbox.update(id, data);
     } else {
-      await outbox.enqueue({ id, kind: "encounter", version: 1, created_at: isoNow(), data });
+      await outbox.enqueue({ id, kind: "encounter", version: 1, created_at: isoNow(), data }, { hold: UNDO_MS });
     }
   } catch (error) {
-    say("form-message", error.message, "error");
+    toast(error.message, "error");
     return;
   }
   rememberedPlace = data.place_type;
   appState.set(PLACE_KEY, data.place_type);
-  say("form-message", editing ? t("Correction saved. It will be sent again.") : t("Encounter saved on the phone."), "ok");
+  if (data.zone) { lastZone = data.zone; appState.set(ZONE_KEY, data.zone); }
   reset();
+  window.scrollTo(0, 0);
+  if (corrected) toast(t("Correction saved. It will be sent again."));
+  else toast(t("Encounter saved."), "ok", () => undo(id));
   // The resident may have a small worksite in mind: file it together, linked to this encounter.
   $("report-with-link").href = `${urls.report}?encounter=${encodeURIComponent(id)}`;
-  $("report-with").hidden = false;
+  $("report-with").classList.add("is-shown");
+}
+
+async function undo(id) {
+  toast(await outbox.cancel(id) ? t("Encounter removed.") : t("Already sent: it stays."), "ok");
+}
+
+// The zone a position falls in, from the zone outlines bootstrap brings (zones.js), offline too.
+function zoneAtPosition(p) {
+  return (state.boot && state.boot.zone_outlines && zoneAt(state.boot.zone_outlines, p.lat, p.lon)) || null;
+}
+
+// The zone of the next encounter: the outing's, else the position's, else the last one used.
+export function chooseZone() {
+  const select = $("encounter-zone");
+  const zone = (state.current && state.current.data.zone) || (position && zoneAtPosition(position)) || lastZone;
+  if (zone && [...select.options].some((o) => o.value === zone)) select.value = zone;
 }
 
 // The contact field checks what the channel expects (the browser knows an e-mail address).
@@ -120,6 +144,7 @@ function checkRememberedPlace() {
 export function reset() {
   form.reset();
   checkRememberedPlace();
+  chooseZone();
   setPosition(null);
   showFollowUp(false);
   form.querySelector("details").open = false;
@@ -158,19 +183,13 @@ export function edit(item) {
   form.querySelector("details").open = true;
   $("editing-notice").hidden = false;
   $("encounter-title").textContent = t("Correct an encounter");
-  if (item.message) say("form-message", item.message, "error");
+  if (item.message) toast(item.message, "error");
   form.scrollIntoView();
   $("encounter-title").focus();
 }
 
 function setPosition(value) {
   position = value;
-  // A position gives the zone, offline too, unless the worker or the outing already chose one.
-  const zone = $("encounter-zone");
-  if (value && !zone.value && !(state.current && state.current.data.zone) && state.boot) {
-    const found = zoneAt(state.boot.zone_outlines, value.lat, value.lon);
-    if (found) zone.value = found;
-  }
   $("unlocate").hidden = !value;
   $("position-status").textContent = value
     ? t("Position added (about {m} m).", { m: Math.max(100, Math.round(value.accuracy_m || 100)) })
@@ -184,12 +203,15 @@ function locate() {
   }
   $("position-status").textContent = t("Looking for the position…");
   navigator.geolocation.getCurrentPosition(
-    (p) => setPosition({
-      // Rounded on the phone too: a doorstep never leaves it.
-      lat: Math.round(p.coords.latitude * 1000) / 1000,
-      lon: Math.round(p.coords.longitude * 1000) / 1000,
-      accuracy_m: Math.round(p.coords.accuracy),
-    }),
+    (p) => {
+      setPosition({
+        // Rounded on the phone too: a doorstep never leaves it.
+        lat: Math.round(p.coords.latitude * 1000) / 1000,
+        lon: Math.round(p.coords.longitude * 1000) / 1000,
+        accuracy_m: Math.round(p.coords.accuracy),
+      });
+      chooseZone();
+    },
     () => { $("position-status").textContent = t("No position: permission refused or no signal."); },
     { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 },
   );
@@ -197,12 +219,13 @@ function locate() {
 
 export async function init() {
   form.addEventListener("submit", save);
-  $("edit-cancel").addEventListener("click", () => { reset(); say("form-message", ""); });
+  $("edit-cancel").addEventListener("click", reset);
   $("locate").addEventListener("click", locate);
   $("unlocate").addEventListener("click", () => setPosition(null));
   $("follow-up-toggle").addEventListener("change", (e) => showFollowUp(e.target.checked));
   $("channel").addEventListener("change", contactKind);
   reset(); // at once, before IndexedDB answers: the form is usable straight away
   rememberedPlace = (await appState.get(PLACE_KEY)) || localStorage.getItem(LEGACY_PLACE_KEY);
-  if (!editing) checkRememberedPlace();
+  lastZone = (await appState.get(ZONE_KEY)) || null;
+  if (!editing) { checkRememberedPlace(); chooseZone(); }
 }

@@ -1,11 +1,12 @@
-// The outbox, always in view: the sync bar (pending count, last sync, "Sync now", what is
-// happening) and the list of entries on this phone, with what to do about a refused one.
+// The outbox, always in view: one line in the header (pending count, last sync; a tap opens the
+// details), "Sync now" with its result in the toast, and the list of entries on this phone with
+// what to do about a refused one.
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, el } from "./page.js";
 import { edit } from "./field-encounter.js";
-import { showSignIn } from "./field-session.js";
-import { labelOf, lang, say, state, timeText } from "./field-context.js";
+import { refreshBootstrap, showSignIn } from "./field-session.js";
+import { labelOf, lang, many, state, timeText, toast } from "./field-context.js";
 
 const STATE_TEXT = () => ({ waiting: t("Waiting"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
 
@@ -20,7 +21,7 @@ function describe(item) {
     return t("Outing · {format} · {time}", { format: labelOf("format", d.format), time: timeText(d.started_at) })
       + (d.ended_at ? " · " + t("ended") : "");
   }
-  return `${item.kind} · ${d.title || ""}`;
+  return t("Report · {title}", { title: d.title || "" });
 }
 
 let renderTimer = null;
@@ -34,8 +35,11 @@ function renderSoon() {
 export async function render() {
   const pending = await outbox.pendingCount();
   $("pending-count").textContent = String(pending);
-  $("pending-label").textContent = pending === 1 ? t("entry waiting") : t("entries waiting");
-  $("last-sync").textContent = timeText(await outbox.lastSyncedAt());
+  $("pending-label").textContent = many(pending) ? t("entries waiting") : t("entry waiting");
+  const last = await outbox.lastSyncedAt();
+  $("last-sync").textContent = timeText(last);
+  $("last-sync-long").textContent = timeText(last);
+  $("sync-status").dataset.pending = pending ? "1" : "0";
   const shown = await outbox.recent(50);
   const shownIds = new Set(shown.map((i) => i.id));
   // Entries that need attention are always on screen, however old.
@@ -72,18 +76,20 @@ function row(item) {
   return li;
 }
 
+let asked = false; // the person tapped "Sync now": say how it went (the timer's syncs stay quiet)
+
 function onEvent(event) {
   if (event.type === "auth") showSignIn(true);
-  if (event.type === "offline") say("sync-message", t("No network: entries wait safely on the phone."), "warn");
-  if (event.type === "syncing") say("sync-message", t("Sending…"));
-  if (event.type === "retry") {
-    say("sync-message", t("The server cannot be reached; next try at {time}.", { time: new Date(event.at).toLocaleTimeString(lang) }), "warn");
+  if (asked && event.type === "offline") toast(t("No network: entries wait safely on the phone."), "warn");
+  if (asked && event.type === "retry") {
+    toast(t("The server cannot be reached; next try at {time}.", { time: new Date(event.at).toLocaleTimeString(lang) }), "warn");
   }
   if (event.type === "synced") {
     resendOutingConflicts();
-    say("sync-message", "");
     if (event.sent) showSignIn(false); // the server took entries: the session is good
+    refreshBootstrap(event.bootstrap).then(() => { if (asked) toast(t("Sync done.")); });
   }
+  if (["offline", "retry", "synced", "auth"].includes(event.type)) asked = false;
   if (event.type === "storage" && event.quota) {
     const mb = (n) => Math.round(n / 1e6);
     $("storage-info").textContent = t("Storage used: {used} MB of {quota} MB.", { used: mb(event.usage || 0), quota: mb(event.quota) })
@@ -106,6 +112,11 @@ async function resendOutingConflicts() {
 }
 
 export function init() {
-  $("sync-now").addEventListener("click", () => { outbox.syncNow(); });
+  $("sync-now").addEventListener("click", () => { asked = true; outbox.syncNow(); });
+  $("sync-status").addEventListener("click", () => {
+    const open = $("sync-panel").hidden;
+    $("sync-panel").hidden = !open;
+    $("sync-status").setAttribute("aria-expanded", String(open));
+  });
   outbox.onChange(onEvent);
 }

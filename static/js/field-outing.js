@@ -1,15 +1,22 @@
-// Outings: start one, join one planned for me, count in tally mode (with undo), end with a debrief.
+// Outings: start one, join one planned for me (a warning when it is planned for another day),
+// count in tally mode (full screen, with undo), end with a debrief after a confirmation.
 // The outing in progress is an outbox entry, corrected (a new version) at each tap.
 import * as appState from "./app-state.js";
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, el, isoNow } from "./page.js";
-import { labelOf, labels, lang, say, state, timeText } from "./field-context.js";
+import { labelOf, labels, lang, many, state, timeText, toast } from "./field-context.js";
+import { chooseZone } from "./field-encounter.js";
 
 const undo = [];
 
-async function saveCurrent() {
+async function begin(id, data) {
+  state.current = { id, data };
   await appState.set("current_outing", state.current);
+  $("outing-none").open = false;
+  render();
+  chooseZone();
+  toast(t("Outing started."));
 }
 
 async function start(event) {
@@ -27,16 +34,20 @@ async function start(event) {
   try {
     await outbox.enqueue({ id, kind: "outing", version: 1, created_at: isoNow(), data });
   } catch (error) {
-    say("form-message", error.message, "error");
+    toast(error.message, "error");
     return;
   }
-  state.current = { id, data };
-  await saveCurrent();
-  $("outing-start-details").open = false;
-  render();
+  await begin(id, data);
 }
 
+const dayText = (day) => new Date(`${day}T12:00:00`).toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" });
+
 async function join(outing) {
+  const today = isoNow().slice(0, 10);
+  if (outing.status === "planned" && outing.planned_date && outing.planned_date !== today &&
+      !window.confirm(t("This outing is planned for {day}, not today. Join it anyway?", { day: dayText(outing.planned_date) }))) {
+    return;
+  }
   const data = {
     zone: outing.zone || null,
     format: outing.format,
@@ -50,28 +61,25 @@ async function join(outing) {
   if (!existing) {
     await outbox.enqueue({ id: outing.id, kind: "outing", version: (outing.version || 0) + 1, created_at: isoNow(), data });
   }
-  state.current = { id: outing.id, data: existing ? existing.data : data };
-  await saveCurrent();
-  render();
+  await begin(outing.id, existing ? existing.data : data);
 }
 
-async function end(event) {
-  event.preventDefault();
+async function end() {
   if (!state.current) return;
   const data = { ...state.current.data, ended_at: isoNow(), debrief: $("debrief").value.trim() };
   try {
     await outbox.update(state.current.id, data);
   } catch (error) {
-    say("form-message", error.message, "error");
+    toast(error.message, "error");
     return;
   }
   state.current = null;
   undo.length = 0;
-  await saveCurrent();
+  await appState.set("current_outing", null);
   $("debrief").value = "";
-  $("tally-panel").hidden = true;
-  say("form-message", t("Outing ended. Thank you!"), "ok");
   render();
+  chooseZone();
+  toast(t("Outing ended. Thank you!"));
 }
 
 async function tally(tool, step) {
@@ -80,7 +88,7 @@ async function tally(tool, step) {
   tallies[tool] = Math.max(0, (tallies[tool] || 0) + step);
   state.current = { ...state.current, data: { ...state.current.data, tallies } };
   renderTally(); // show the count at once; IndexedDB keeps the taps in order behind it
-  await saveCurrent();
+  await appState.set("current_outing", state.current);
   await outbox.update(state.current.id, state.current.data);
 }
 
@@ -92,6 +100,13 @@ export function renderTally() {
   $("tally-undo").disabled = !undo.length;
 }
 
+function showTally(show) {
+  $("tally-panel").hidden = !show;
+  document.body.classList.toggle("tally-on", show);
+  $("toast").hidden = true; // it would cover the counts
+  if (show) { renderTally(); $("tally-title").focus(); } else $("tally-open").focus();
+}
+
 export function render() {
   const current = state.current;
   $("outing-current").hidden = !current;
@@ -101,34 +116,35 @@ export function render() {
     $("outing-summary").textContent = t("In progress: {format}, {zone}, since {time}.", {
       format: labelOf("format", d.format), zone: labelOf("zone", d.zone) || t("no zone"), time: timeText(d.started_at),
     });
-  } else {
-    $("tally-panel").hidden = true;
+  } else if (!$("tally-panel").hidden) {
+    showTally(false);
   }
   renderPlanned();
 }
 
 export function renderPlanned() {
   const planned = ((state.boot && state.boot.outings) || []).filter((o) => !state.current || o.id !== state.current.id);
-  $("planned-block").hidden = !planned.length;
+  const n = planned.length;
+  $("outing-none-text").textContent = !n ? t("No outing in progress")
+    : many(n) ? t("No outing in progress · {n} planned", { n }) : t("No outing in progress · 1 planned");
+  $("planned-title").hidden = !n;
   $("planned-outings").replaceChildren(...planned.map((o) => {
-    const day = o.planned_date
-      ? new Date(`${o.planned_date}T12:00:00`).toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" })
-      : "";
-    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : day;
+    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : o.planned_date ? dayText(o.planned_date) : "";
     const names = (o.members || []).map((m) => m.display_name).join(", ");
     const what = el("span", { id: `planned-${o.id}` }, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`);
     const button = el("button", { type: "button", className: "button" }, t("Join"));
     button.setAttribute("aria-describedby", what.id);
     button.addEventListener("click", () => join(o));
-    return el("li", { className: "planned" }, what, names ? el("span", { className: "muted" }, names) : null, button);
+    return el("li", { className: "planned", dataset: { id: o.id } }, what, names ? el("span", { className: "muted" }, names) : null, button);
   }));
 }
 
 export async function init() {
   $("outing-start").addEventListener("submit", start);
-  $("outing-end").addEventListener("submit", end);
-  $("tally-open").addEventListener("click", () => { $("tally-panel").hidden = false; renderTally(); $("tally-title").scrollIntoView(); });
-  $("tally-close").addEventListener("click", () => { $("tally-panel").hidden = true; });
+  $("outing-end-open").addEventListener("click", () => { $("outing-end-dialog").returnValue = ""; $("outing-end-dialog").showModal(); });
+  $("outing-end-dialog").addEventListener("close", () => { if ($("outing-end-dialog").returnValue === "end") end(); });
+  $("tally-open").addEventListener("click", () => showTally(true));
+  $("tally-close").addEventListener("click", () => showTally(false));
   $("tally-grid").addEventListener("click", (e) => {
     const button = e.target.closest("[data-tool]");
     if (!button) return;

@@ -1,16 +1,25 @@
 // Who is signed in, and what the server sent for them (bootstrap: reference data, outings planned
-// for them, teammates, consent text, limits), kept on the phone for the days without network.
+// for them, teammates, consent text, limits), kept on the phone for the days without network and
+// refreshed after every sync when the server says it changed (sync is two-way). Signing out
+// leaves nothing of the person on a shared phone. And the "Install the app" offer.
 import * as appState from "./app-state.js";
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, el } from "./page.js";
-import { labels, say, state, urls } from "./field-context.js";
-import { renderPlanned, renderTally } from "./field-outing.js";
+import { labels, many, say, state, urls } from "./field-context.js";
+import { chooseZone } from "./field-encounter.js";
+import { render as renderOuting, renderTally } from "./field-outing.js";
 
+let etag = null; // the version of the kept copy (bootstrap's ETag)
+
+// Fetch bootstrap; with a kept copy, ask only for a newer one (304 when it has not changed).
 export async function loadBootstrap() {
   let response;
   try {
-    response = await fetch(urls.bootstrap, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    response = await fetch(urls.bootstrap, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json", ...(etag && state.boot ? { "If-None-Match": etag } : {}) },
+    });
   } catch (error) {
     return; // offline: the kept copy will do
   }
@@ -18,16 +27,29 @@ export async function loadBootstrap() {
     showSignIn(true);
     return;
   }
+  if (response.status === 304) {
+    await outbox.markSynced();
+    return;
+  }
   if (!response.ok) return;
   state.boot = await response.json();
+  etag = response.headers.get("ETag");
   await appState.set("bootstrap", state.boot);
+  await appState.set("bootstrap_etag", etag);
   await outbox.setOwner(state.boot.user.id);
+  await outbox.markSynced();
   showSignIn(false);
   applyBootstrap();
 }
 
+// After a sync: fetch bootstrap again when its version (said by the sync answer) is not ours.
+export async function refreshBootstrap(version) {
+  if (!version || version !== etag) await loadBootstrap();
+}
+
 export async function loadKeptBootstrap() {
   state.boot = (await appState.get("bootstrap")) || null;
+  etag = (await appState.get("bootstrap_etag")) || null;
 }
 
 export function applyBootstrap() {
@@ -46,8 +68,9 @@ export function applyBootstrap() {
   $("teammates").replaceChildren(...mates.map((m) => el("label", { className: "checkbox" },
     el("input", { type: "checkbox", name: "member", value: String(m.id) }), el("span", {}, m.display_name))));
   $("teammates-fieldset").hidden = !mates.length;
-  renderPlanned();
+  renderOuting();
   renderTally();
+  chooseZone();
 }
 
 function fillToggles(container, type, name, items) {
@@ -101,6 +124,36 @@ async function signIn(event) {
   outbox.syncNow();
 }
 
+// Sign out on a shared phone: warn about entries not sent yet (they stay, locked to their
+// author), then delete what is the person's: sent entries and every contact in them, the
+// bootstrap copy (outings, teammates), the outing in progress.
+async function signOut(event) {
+  event.preventDefault();
+  const unsent = await outbox.pendingCount();
+  const warning = many(unsent)
+    ? t("{n} entries have not been sent yet. They stay on this phone and will be sent when you sign in again. Sign out?", { n: unsent })
+    : t("1 entry has not been sent yet. It stays on this phone and will be sent when you sign in again. Sign out?");
+  if (unsent && !window.confirm(warning)) return;
+  await outbox.forget();
+  await appState.clear();
+  state.boot = null;
+  etag = null;
+  event.target.submit();
+}
+
+// "Install the app" where the browser offers it; on an iPhone, the way to do it; nothing once installed.
+function offerInstall() {
+  if (matchMedia("(display-mode: standalone)").matches || navigator.standalone) return;
+  if (/iPhone|iPad/.test(navigator.userAgent)) $("install-ios").hidden = false;
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault();
+    $("install").hidden = false;
+    $("install").onclick = () => { $("install").hidden = true; event.prompt(); };
+  });
+}
+
 export function init() {
   $("signin-form").addEventListener("submit", signIn);
+  $("header-signout").addEventListener("submit", signOut);
+  offerInstall();
 }

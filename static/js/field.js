@@ -18,6 +18,7 @@ async function init() {
   await Promise.all([encounter.init(), outing.init(), session.loadKeptBootstrap()]);
   session.applyBootstrap();
   outing.render();
+  encounter.chooseZone();
   await list.render();
   if (await outbox.needsSignIn()) session.showSignIn(true);
   else if (state.boot) $("header-signout").hidden = false;

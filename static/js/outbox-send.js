@@ -113,7 +113,16 @@ export async function sendBatch(endpoint, batch, envelope, notify) {
   const results = new Map((answer.results || []).map((r) => [r.id, r]));
   await store.change(ids, (item) => receive(item, results.get(item.id), versions.get(item.id)));
   notify({ type: "change" });
-  return { status: "ok" };
+  return { status: "ok", bootstrap: answer.bootstrap_version || null };
+}
+
+// An entry's data without a resident's contact details: once the server has them, the phone's
+// copy keeps only that there was a consented follow-up (a shared phone keeps nothing of anyone).
+function withoutContact(data) {
+  const out = { ...data };
+  if (out.follow_up) out.follow_up = { ...out.follow_up, contact: null, name: null };
+  if (out.reporter) out.reporter = { consent: out.reporter.consent };
+  return out;
 }
 
 // An item after the server's answer about it.
@@ -123,7 +132,7 @@ function receive(item, receipt, sentVersion) {
     return { ...item, state: "waiting" };
   }
   if (STORED.includes(receipt.status)) {
-    return { ...item, state: "sent", receipt, message: null, errors: null, sent_at: new Date().toISOString() };
+    return { ...item, data: withoutContact(item.data), state: "sent", receipt, message: null, errors: null, sent_at: new Date().toISOString() };
   }
   return {
     ...item,

@@ -209,5 +209,12 @@ export async function write(storeName, key, value) {
   await done(tx);
 }
 
+export async function clearStore(storeName) {
+  const db = await database();
+  const tx = db.transaction(storeName, "readwrite");
+  tx.objectStore(storeName).clear();
+  await done(tx);
+}
+
 export const getMeta = (key) => read(META, key);
 export const setMeta = (key, value) => write(META, key, value);

@@ -61,8 +61,9 @@ function isQuota(error) {
     (error.inner && error.inner.name === "QuotaExceededError"));
 }
 
-// Save an entry (and its photos) in one transaction, before any network call.
-export async function enqueue(entry, { endpoint = endpoints.sync, photos = [] } = {}) {
+// Save an entry (and its photos) in one transaction, before any network call. `hold` (ms) lets
+// it wait on the phone a moment before the next sync, so that the person can still take it back.
+export async function enqueue(entry, { endpoint = endpoints.sync, photos = [], hold = 0 } = {}) {
   if (!entry || typeof entry.id !== "string" || typeof entry.kind !== "string" || typeof entry.data !== "object") {
     throw new TypeError("enqueue: entry needs id, kind and data");
   }
@@ -100,7 +101,7 @@ export async function enqueue(entry, { endpoint = endpoints.sync, photos = [] } 
     }
     throw error;
   }
-  changed();
+  changed(hold);
   return item;
 }
 
@@ -137,10 +138,33 @@ export async function discard(id) {
   notify({ type: "change" });
 }
 
-function changed() {
+// Take back an entry just made ("Undo"), if it has not left for the server; true when it was removed.
+export async function cancel(id) {
+  const removed = await store.remove(id, (item) => item.state === "waiting");
   notify({ type: "change" });
-  requestBackgroundSync();
-  syncSoon();
+  return removed;
+}
+
+// Sign-out on a shared phone: sent entries leave, and the phone no longer belongs to anyone.
+// Unsent entries stay, locked to their author (see runSync). Answers how many stay.
+export async function forget() {
+  await store.removeMany((await store.withState(["sent"])).map((i) => i.id));
+  await store.setMeta("owner", null);
+  await store.setMeta("last_synced_at", null);
+  notify({ type: "change" });
+  return store.countUnsent();
+}
+
+// The server answered (bootstrap, or a sync with nothing to send): the phone is in step with it.
+export async function markSynced() {
+  await store.setMeta("last_synced_at", new Date().toISOString());
+  notify({ type: "change" });
+}
+
+function changed(hold = 0) {
+  notify({ type: "change" });
+  setTimeout(requestBackgroundSync, hold); // the service worker would send it at once
+  syncSoon(hold);
 }
 
 // --- who, when, where ---------------------------------------------------------------------
@@ -244,10 +268,10 @@ export function syncNow() {
 }
 
 // Sync shortly after a change; a retry already scheduled (server down) keeps its backoff.
-function syncSoon() {
+function syncSoon(hold = 0) {
   if (nextRetryAt) return;
   clearTimeout(soonTimer);
-  soonTimer = setTimeout(() => { syncNow(); }, SOON_MS);
+  soonTimer = setTimeout(() => { syncNow(); }, Math.max(SOON_MS, hold));
 }
 
 // Run fn when no sync is in flight in any tab (used to activate a new version between syncs).
@@ -302,6 +326,7 @@ async function runSync() {
   const photos = await uploadPhotos(endpoints.attachment);
   let outcome = photos.status === "auth" ? photos : { status: "ok" };
   let sent = 0;
+  let bootstrap = null; // the server's current bootstrap version, when a sync answer said it
   if (outcome.status === "ok") {
     const envelope = { device_id: await deviceId(), app_version: appVersion() };
     const groups = new Map();
@@ -315,6 +340,7 @@ async function runSync() {
         outcome = await sendBatch(endpoint, batch, envelope, notify);
         if (outcome.status !== "ok") break outer;
         sent += batch.length;
+        bootstrap = outcome.bootstrap || bootstrap;
       }
     }
     if (outcome.status === "ok" && photos.status === "retry") outcome = photos;
@@ -327,7 +353,7 @@ async function runSync() {
       await store.setMeta("auth_required", false);
     }
     await pruneSent();
-    notify({ type: "synced", sent });
+    notify({ type: "synced", sent, bootstrap });
   } else if (outcome.status === "retry") {
     scheduleRetry(outcome.retryAfter);
     notify({ type: "retry", at: nextRetryAt });

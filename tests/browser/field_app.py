@@ -79,3 +79,18 @@ def sign_in_again(page, user: dict, password: str = "secret-pass-123") -> None:
 
 def server_count(live_server, table: str) -> int:
     return live_server.store.db()[table].count
+
+
+def open_outing_menu(page) -> None:
+    """Unfold the outing line (planned outings, "Start an outing") when no outing is in progress."""
+    if not page.locator("#outing-none").evaluate("(d) => d.open"):
+        page.locator("#outing-none > summary").click()
+
+
+def end_outing(page, debrief: str = "") -> None:
+    """Tap "End", write the debrief in the confirmation, and confirm."""
+    page.get_by_role("button", name="Terminer", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    if debrief:
+        dialog.get_by_label("Bilan (facultatif)").fill(debrief)
+    dialog.get_by_role("button", name="Terminer la sortie").click()

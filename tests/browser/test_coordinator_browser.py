@@ -101,6 +101,7 @@ def test_a_planned_outing_reaches_the_field_workers_phone(office, page, live_ser
     login(page, live_server, worker)
     page.goto(live_server.url + "/app")
     page.wait_for_selector("body[data-ready='1']")
+    page.locator("#outing-none > summary").click()
     planned = page.locator("#planned-outings")
     planned.get_by_role("button", name="Rejoindre").wait_for()
     text = planned.inner_text()

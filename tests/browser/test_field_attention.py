@@ -66,7 +66,7 @@ def test_follow_up_needs_the_consent_box(page, live_server, login):
     assert page.locator("#consent-text").inner_text().startswith("J'accepte")
     page.get_by_label("Adresse e-mail ou numéro de téléphone").fill("awa@example.org")
     form.get_by_role("button", name="Vraie discussion").click()
-    assert "consentement" in page.locator("#form-message").inner_text()
+    assert "consentement" in page.locator("#toast-text").inner_text()
     assert outbox.entries(page) == []
     form.get_by_text("J'ai lu ce texte à la personne et elle est d'accord").click()
     form.get_by_role("button", name="Vraie discussion").click()
@@ -83,6 +83,6 @@ def test_full_storage_is_reported_at_save_time(page, live_server, login):
         """() => { IDBObjectStore.prototype.put = function () { throw new DOMException('full', 'QuotaExceededError'); }; }"""
     )
     page.locator("#encounter-form").get_by_role("button", name="Vraie discussion").click()
-    message = page.locator("#form-message")
+    message = page.locator("#toast-text")
     message.get_by_text("Le stockage du téléphone est plein").wait_for()
     assert "Enregistrée" not in message.inner_text()

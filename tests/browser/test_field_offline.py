@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 import outbox
-from field_app import (no_script_errors, open_app, open_plain_app, plain_page, log_encounter,  # noqa: F401 (fixtures)
+from field_app import (no_script_errors, open_outing_menu, open_app, open_plain_app, plain_page, log_encounter,  # noqa: F401 (fixtures)
                        server_count, sign_in_again, wait_ready)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
@@ -25,7 +25,7 @@ def test_a_day_offline_survives_reloads_and_syncs_exactly_once(page, browser_con
     wait_ready(page)
     assert page.get_by_role("heading", name="Nouvelle rencontre").is_visible()
 
-    page.get_by_text("Commencer une sortie").click()
+    open_outing_menu(page)
     page.get_by_label("Format", exact=True).select_option("market")
     page.get_by_role("button", name="Commencer", exact=True).click()
     page.wait_for_selector("#outing-current:not([hidden])")

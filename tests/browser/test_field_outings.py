@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 import outbox
-from field_app import log_encounter, no_script_errors, open_app, wait_ready  # noqa: F401 (fixtures)
+from field_app import end_outing, log_encounter, no_script_errors, open_app, open_outing_menu, wait_ready  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
@@ -28,10 +28,10 @@ def plan_outing(live_server, members: list[dict], format: str) -> str:
 
 def test_outing_tally_with_undo_and_debrief(page, live_server, login):
     open_app(page, live_server, login)
-    page.get_by_text("Commencer une sortie").click()
+    open_outing_menu(page)
     page.get_by_label("Format", exact=True).select_option("stand")
     page.get_by_role("button", name="Commencer", exact=True).click()
-    page.get_by_role("button", name="Mode comptage").click()
+    page.get_by_role("button", name="Comptage", exact=True).click()
     grid = page.locator("#tally-grid")
     petition = grid.locator("[data-tool=petition] .tally-count")
     agora = grid.locator("[data-tool=agora] .tally-count")
@@ -45,8 +45,7 @@ def test_outing_tally_with_undo_and_debrief(page, live_server, login):
     expect(agora).to_have_text("0")
     expect(petition).to_have_text("3")
     page.get_by_role("button", name="Retour aux rencontres").click()
-    page.get_by_label("Bilan (facultatif)").fill("Beaucoup de passage, bon accueil.")
-    page.get_by_role("button", name="Terminer la sortie").click()
+    end_outing(page, "Beaucoup de passage, bon accueil.")
     outbox.wait_for_sync(page)
     db = live_server.store.db()
     [outing] = list(db.query("select id, status, debrief from outings"))
@@ -60,6 +59,7 @@ def test_joining_a_planned_outing(page, live_server, login):
     planned = plan_outing(live_server, [user], "door_to_door")
     page.goto(live_server.url + "/app")
     wait_ready(page)
+    open_outing_menu(page)
     page.locator("#planned-outings").get_by_role("button", name="Rejoindre").click()
     page.wait_for_selector("#outing-current:not([hidden])")
     assert "Porte-à-porte" in page.locator("#outing-summary").inner_text()
@@ -84,13 +84,15 @@ def test_two_teammates_tally_one_planned_outing_offline_and_both_count(browser, 
         wait_ready(page)
         outbox.wait_for_bootstrap(page)
         context.set_offline(True)
+        open_outing_menu(page)
         page.locator("#planned-outings").get_by_role("button", name="Rejoindre").click()
         page.wait_for_selector("#outing-current:not([hidden])")
-        page.get_by_role("button", name="Mode comptage").click()
+        page.get_by_role("button", name="Comptage", exact=True).click()
         for tool, n in taps.items():
             for _ in range(n):
                 page.locator("#tally-grid").get_by_role("button", name=tool).click()
         expect(page.locator("#tally-grid [data-tool=petition] .tally-count")).to_have_text(str(taps["Pétition"]))
+        page.get_by_role("button", name="Retour aux rencontres").click()
     for context, page in phones:
         context.set_offline(False)
         page.get_by_role("button", name="Synchroniser").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from field_app import no_script_errors, open_app  # noqa: F401 (fixtures)
+from field_app import no_script_errors, open_app, open_outing_menu  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
@@ -14,10 +14,16 @@ def test_field_pages_are_accessible_and_fit_320px(browser, page, live_server, lo
     page.locator("#encounter-form").get_by_text("Plus de détails (facultatif)").click()
     page.locator("#encounter-form").get_by_text("La personne souhaite être recontactée").click()
     assert_no_serious_axe_violations(page)
-    page.get_by_text("Commencer une sortie").click()
+    open_outing_menu(page)
     page.get_by_role("button", name="Commencer", exact=True).click()
-    page.get_by_role("button", name="Mode comptage").click()
-    assert_no_serious_axe_violations(page)
+    page.get_by_role("button", name="Comptage", exact=True).click()
+    assert_no_serious_axe_violations(page)  # tally mode
+    page.get_by_role("button", name="Retour aux rencontres").click()
+    assert_no_serious_axe_violations(page)  # an outing in progress, the toast shown
+    page.locator("#sync-status").click()
+    assert_no_serious_axe_violations(page)  # the sync details open
+    page.get_by_role("button", name="Terminer", exact=True).click()
+    assert_no_serious_axe_violations(page)  # ending: the confirmation
 
     context = browser.new_context(viewport={"width": 320, "height": 640}, locale="fr-FR", service_workers="block")
     small = context.new_page()
