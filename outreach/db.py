@@ -11,7 +11,10 @@ from typing import Iterator
 import sqlite_utils
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
+WRITER_CACHE_KIB = 32 * 1024  # the writer's page cache: the hot pages of every index stay in memory
+
+
+def connect(path: Path | str, *, cache_kib: int | None = None) -> sqlite_utils.Database:
     """Open one connection with the pragmas every connection needs."""
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     db = sqlite_utils.Database(conn)
@@ -19,6 +22,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=30000")
+    if cache_kib:
+        db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
     return db
 
 
@@ -31,9 +36,14 @@ class Store:
     """The application's database handle.
 
     Starlette runs plain ``def`` views in a thread pool, and a sqlite3
-    connection must not be shared between threads, so each thread gets its own
-    connection. Writes inside this process take one lock, so two requests never
-    fight over SQLite's write lock (no ``database is locked`` under load).
+    connection must not be used by two threads at once, so each thread gets its
+    own connection for reads. Writes inside this process take one lock, so two
+    requests never fight over SQLite's write lock (no ``database is locked``
+    under load), and go through one long-lived writer connection with a large
+    page cache: whichever thread writes, the indexes' pages are already in
+    memory. A read through ``db()`` inside ``write()`` is another connection: it
+    does not see the transaction's uncommitted rows (read through the ``db``
+    that ``write()`` yields).
     """
 
     def __init__(self, path: Path | str):
@@ -42,6 +52,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._all: list[sqlite_utils.Database] = []
         self._all_lock = threading.Lock()
+        self._writer: sqlite_utils.Database | None = None
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection (for reads, or writes inside ``write()``)."""
@@ -55,9 +66,13 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction, alone among this process's writers; rolled back on error."""
-        db = self.db()
+        """One transaction, alone among this process's writers; rolled back on error (or a failed COMMIT)."""
         with self._write_lock:
+            db = self._writer
+            if db is None:
+                db = self._writer = connect(self.path, cache_kib=WRITER_CACHE_KIB)
+                with self._all_lock:
+                    self._all.append(db)
             with db.atomic():
                 yield db
 
@@ -70,6 +85,7 @@ class Store:
                     pass  # closed by another thread's exit already
             self._all.clear()
         self._local = threading.local()
+        self._writer = None
 
 
 def backup(source: Path | str, target: Path | str) -> None:
@@ -81,3 +97,33 @@ def backup(source: Path | str, target: Path | str) -> None:
     finally:
         dst.close()
         src.close()
+
+
+# Multi-row INSERT statements: sqlite3's executemany() releases and retakes the GIL on every
+# row, so a writer that shares the interpreter with other threads (the event loop, readers)
+# waits for the GIL once per row; one statement per chunk of rows waits once per chunk. A few
+# chunk sizes only, so that the statement cache keeps every shape prepared.
+CHUNKS = (64, 16, 4, 1)
+MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement
+_SHAPES: dict[tuple[str, int, int, str], str] = {}
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: list[tuple], tail: str = "") -> int:
+    """Run ``head values (?, …), (?, …) … tail`` over every row (each ``width`` values); the rows changed.
+
+    ``head`` is ``insert [or ignore] into t (a, b, …)``; ``tail`` an optional ``on conflict …`` clause.
+    """
+    changed = 0
+    start, total = 0, len(rows)
+    while start < total:
+        left = total - start
+        size = next(c for c in CHUNKS if c <= left and c * width <= MAX_VARIABLES)
+        key = (head, width, size, tail)
+        sql = _SHAPES.get(key)
+        if sql is None:
+            one = "(" + ", ".join("?" * width) + ")"
+            sql = _SHAPES[key] = f"{head} values {', '.join([one] * size)} {tail}".rstrip()
+        chunk = rows[start:start + size]
+        changed += conn.execute(sql, [value for row in chunk for value in row] if size > 1 else chunk[0]).rowcount
+        start += size
+    return changed

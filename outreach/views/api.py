@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from .. import __version__, openapi
 from ..field import bootstrap as field_bootstrap, sync
 from ..i18n import gettext as _
-from ..web import ApiError, current_user, read_json, run_db
+from ..web import ApiError, current_user, json_response, read_json, run_db
 from .entries import store_entries
 
 
@@ -25,7 +25,7 @@ async def sync_entries(request: Request):
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
     # A report filed with a resident: the worker hands the resident its private tracking link.
-    return JSONResponse(await store_entries(request, user, entries, device_id=device_id, app_version=app_version))
+    return json_response(await store_entries(request, user, entries, device_id=device_id, app_version=app_version))
 
 
 async def bootstrap(request: Request):
