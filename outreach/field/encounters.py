@@ -91,7 +91,7 @@ def _well_formed(ctx, data: dict) -> dict | None:
     """
     try:
         shape = _shape(data)
-    except msgspec.ValidationError:
+    except (ValueError, RecursionError):  # ValidationError, and UnicodeEncodeError on a lone surrogate
         return None
     occurred = parse_time(shape.occurred_at)
     if occurred is None or not ctx.now - BACK <= occurred <= ctx.now + AHEAD:
