@@ -11,8 +11,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, i18n, migrations, privacy, refdata, vocab
-from .db import Store
+from . import __version__, assets, errors, faults, i18n, migrations, privacy, refdata, vocab
+from .mail import sender as mail_sender
+from .db import for_settings as db_for_settings
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
 from .security import Signer
@@ -54,6 +55,15 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
     def locale(context) -> str:
         return context["request"].scope.get("outreach.locale", "fr")
 
+    def format_number(value, digits: int = 1) -> str:
+        """A number as people read it in the request's language (27 800 ; 12,5)."""
+        from babel.numbers import format_decimal
+
+        from .i18n import get_locale
+
+        return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0", locale=get_locale())
+
+    env.filters.update(format_number=lambda v: format_number(v, 0), format_decimal=format_number)
     env.globals.update(
         static=static,
         csrf_field=csrf_field,
@@ -64,6 +74,22 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
         limits=vocab.LIMITS,  # {{ limits.note.max }}: bounds of fields come from the vocabulary
     )
     return templates
+
+
+def check_mail_settings(settings: Settings) -> None:
+    """Refuse to start with an SMTP host but no usable sender or security mode (say which)."""
+    if not settings.mail_enabled:
+        return
+    from email.utils import parseaddr
+
+    from .mail.messages import AddressError, check_address
+
+    if settings.smtp_security not in ("starttls", "tls", "none"):
+        raise SystemExit("OUTREACH_SMTP_SECURITY must be starttls, tls or none")
+    try:
+        check_address(parseaddr(settings.mail_from)[1])
+    except AddressError:
+        raise SystemExit("OUTREACH_MAIL_FROM must be a sender address when OUTREACH_SMTP_HOST is set")
 
 
 def settings_templates_dir():
@@ -79,7 +105,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = (settings or Settings.from_env()).with_secret()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.db_path)
+    check_mail_settings(settings)
+    faults.remove_temp_files(settings.data_dir)
+    store = db_for_settings(settings)
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
@@ -89,18 +117,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         # Retention rules run shortly after start and then daily (privacy.purge_daily).
-        purge_task = asyncio.create_task(privacy.purge_daily(store, settings))
+        tasks = [asyncio.create_task(privacy.purge_daily(store, settings))]
+        if settings.mail_enabled:
+            # Mail is queued by the requests that cause it and sent from here, never in a request.
+            tasks.append(asyncio.create_task(mail_sender.run(store, settings)))
         try:
             yield
         finally:
-            purge_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge_task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             store.close()
 
     middleware = [
         # Outermost first: headers on every answer, even refusals and errors.
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(faults.StorageGuard),  # disk full, database locked, read-only: 503, never 500
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(OriginCheckMiddleware),
         Middleware(SessionMiddleware, settings=settings, store=store, signer=signer),

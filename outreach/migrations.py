@@ -464,3 +464,83 @@ def m051_count_inserts_in_batches(db: Database) -> None:
         "create index idx_encounters_outing_id_occurred_at on encounters (outing_id, occurred_at) "
         "where outing_id is not null"
     )
+
+
+# --- mail: the outgoing queue, campaigns to follow-up contacts -----------------------------
+
+
+@migrations()
+def m13x_mail_queue(db: Database) -> None:
+    # One row per message to one person about one event, written in the same transaction as
+    # the change that causes it. message_id is derived from (kind, event, recipient): queueing
+    # the same event twice is one row, and a resend after a crash carries the same Message-ID.
+    db["mail_queue"].create(
+        {
+            "id": int,
+            "message_id": str,
+            "kind": str,  # invitation | password_reset | report_update | volunteer_* | campaign
+            "event": str,
+            "ref_type": str,  # what the message concerns, purged with it: user | contact | report | volunteer
+            "ref_id": str,
+            "recipient": str,
+            "recipient_name": str,
+            "locale": str,
+            "subject": str,
+            "body_text": str,
+            "body_html": str,
+            "unsubscribe_url": str,
+            "status": str,  # queued | sent | failed | cancelled
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"message_id", "kind", "event", "recipient", "subject", "body_text", "status", "created_at", "next_attempt_at"},
+        defaults={"attempts": 0, "status": "queued", "locale": "fr"},
+    )
+    db["mail_queue"].create_index(["message_id"], unique=True)
+    db["mail_queue"].create_index(["status", "next_attempt_at"])
+    db["mail_queue"].create_index(["ref_type", "ref_id"])
+    db["mail_queue"].create_index(["event"])
+    db["mail_campaigns"].create(
+        {
+            "id": int,
+            "purpose": str,
+            "locale": str,
+            "subject": str,
+            "body": str,
+            "created_by": int,
+            "created_at": str,
+            "recipients": int,
+        },
+        pk="id",
+        not_null={"purpose", "subject", "body", "created_at"},
+        foreign_keys=[("created_by", "users", "id")],
+    )
+    # The language a resident used when leaving an address: their messages are written in it.
+    for table in ("report_contacts", "report_volunteers", "contacts"):
+        db[table].add_column("locale", str)
+
+# --- zones as places: boundaries, population ------------------------------------------
+
+
+# A zone may carry its boundary (GeoJSON geometry in WGS 84, as imported), a simplified outline
+# (for the phone and the dashboard's map), a fingerprint of both (the per-process point-in-
+# polygon index is rebuilt when it changes), its population and its population by age band.
+# Encounters with an age band are read over a period by a partial covering index: the age-band
+# shares of the dashboard never scan the encounters without one.
+@migrations()
+def m140_zone_boundaries(db: Database) -> None:
+    db["zones"].add_column("boundary", str)
+    db["zones"].add_column("outline", str)
+    db["zones"].add_column("shape_hash", str)
+    db["zones"].add_column("population", int)
+    db["zones"].add_column("population_ages", str)
+    db["zones"].add_column("boundary_updated_at", str)
+    db.execute(
+        "create index idx_encounters_age_band on encounters (occurred_at, zone, age_band, people_count) "
+        "where age_band is not null"
+    )
+    db.execute("create index idx_encounters_no_zone on encounters (id) where zone is null and lat is not null")

@@ -180,6 +180,11 @@ SCHEMAS = {
         "properties": {
             "user": {"type": "object", "required": ["id", "display_name", "role"]},
             "zones": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
+            "zone_outlines": {"type": "object", "additionalProperties": {"type": "object"},
+                              "description": "Simplified boundaries of the active zones, by zone code: GeoJSON Polygon or "
+                                             "MultiPolygon geometries in WGS 84 ([lon, lat]). The phone gives an entry with a "
+                                             "position the zone whose closed polygon covers it (the smallest code on a shared "
+                                             "border), as the server does for entries that arrive with a position and no zone."},
             "tools": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
             "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
             "consent": {"type": ["object", "null"], "properties": {"version": {"type": "string"}, "text": {"type": "string"}}},

@@ -21,6 +21,7 @@ from .i18n import gettext as _
 
 from . import audit
 from .validation import is_email, is_phone
+from .mail import queue as mail_queue
 
 log = logging.getLogger("outreach.privacy")
 ERASED = "[effacé]"
@@ -209,12 +210,13 @@ def erase(db: Database, found: dict, user_id: int | None, reference: str = "") -
         "entry_versions": _scrub_versions(db, found["entry_versions"], needles, linked),
         "mentions": 0,
     }
+    mail_removed = mail_queue.purge_orphans(db)  # the messages to and about them go with them
     for m in found["mentions"]:
         table, column = m["table"], m["column"]
         assert column in _TEXT_COLUMNS[table][1]
         db.execute(f"update {table} set {column} = ? where id = ?", [_scrub_text(m["text"], needles), m["id"]])
         counts["mentions"] += 1
-    audit.record(db, user_id, "erasure", "person", "", reference=reference[:100], **counts)
+    audit.record(db, user_id, "erasure", "person", "", reference=reference[:100], mail=mail_removed, **counts)
     return counts
 
 
@@ -260,8 +262,9 @@ def purge(db: Database, contact_retention_days: int, reporter_contact_retention_
         "volunteers": sum(db.execute("delete from report_volunteers where report_id = ?", [r]).rowcount for r in closed),
         "entry_versions": _scrub_versions(db, versions, set(), linked),
     }
-    if any(counts.values()):
-        audit.record(db, user_id, "purge", "retention", "", via=via, **counts)
+    mail_removed = mail_queue.purge_orphans(db)  # the messages to and about them go with them
+    if any(counts.values()) or mail_removed:
+        audit.record(db, user_id, "purge", "retention", "", via=via, mail=mail_removed, **counts)
     return counts
 
 

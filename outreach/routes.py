@@ -10,11 +10,13 @@ from starlette.routing import Mount
 from .access import ADMIN, OFFICE, PUBLIC, STAFF, route  # noqa: F401 (used by every section)
 from .assets import STATIC_DIR, HashedStaticFiles
 from .views import admin as admin_views
+from .views import zones as zones_views
 from .views import auth, pages
 from .views import api, field  # field app and sync
 from .views import open311 as open311_views, public, reports_api, triage  # worksites
 from .views import privacy  # coordinators
 from .views.coordinator import dashboard, exports, followups, lists, map as coverage_map, planning
+from .views import mail as mail_views  # mail
 
 
 def routes() -> list:
@@ -95,6 +97,10 @@ def routes() -> list:
         route("/admin/users/{user_id}/reset", admin_views.reset_link, name="admin_reset_link", allow=ADMIN, methods=["POST"]),
         route("/admin/reference", admin_views.reference_page, name="admin_reference", allow=ADMIN, methods=["GET"]),
         route("/admin/reference/{table}", admin_views.reference_save, name="admin_reference_save", allow=ADMIN, methods=["POST"]),
+        route("/admin/zones/import", zones_views.import_page, name="admin_zones_import", allow=ADMIN, methods=["GET"]),
+        route("/admin/zones/import", zones_views.import_preview, name="admin_zones_import_preview", allow=ADMIN, methods=["POST"]),
+        route("/admin/zones/import/confirm", zones_views.import_confirm, name="admin_zones_import_confirm", allow=ADMIN,
+              methods=["POST"]),
         route("/admin/consent", admin_views.consent_add, name="admin_consent_add", allow=ADMIN, methods=["POST"]),
         route("/admin/api-keys", admin_views.api_keys_page, name="admin_api_keys", allow=ADMIN, methods=["GET"]),
         route("/admin/api-keys", admin_views.api_key_create, name="admin_api_key_create", allow=ADMIN, methods=["POST"]),
@@ -104,4 +110,13 @@ def routes() -> list:
         route("/reset/{token}", admin_views.reset_page, name="password_reset", allow=PUBLIC, methods=["GET"]),
         route("/reset/{token}", admin_views.reset_submit, name="password_reset_submit", allow=PUBLIC, methods=["POST"]),
         Mount("/vendor/leaflet", app=HashedStaticFiles(directory=coverage_map.LEAFLET_DIR), name="leaflet"),
+        #
+        # --- mail: failures (admins), unsubscribe (signed link), campaigns (coordinators) ------
+        route("/admin/mail", mail_views.admin_mail, name="admin_mail", allow=ADMIN, methods=["GET"]),
+        route("/admin/mail/{mail_id}/retry", mail_views.admin_mail_retry, name="admin_mail_retry", allow=ADMIN, methods=["POST"]),
+        route("/unsubscribe/{token}", mail_views.unsubscribe_page, name="unsubscribe", allow=PUBLIC, methods=["GET"]),
+        route("/unsubscribe/{token}", mail_views.unsubscribe_submit, name="unsubscribe_submit", allow=PUBLIC, methods=["POST"]),
+        route("/coordinator/followups/messages", mail_views.campaign_list, name="campaigns", allow=OFFICE, methods=["GET"]),
+        route("/coordinator/followups/messages", mail_views.campaign_submit, name="campaign_submit", allow=OFFICE, methods=["POST"]),
+        route("/coordinator/followups/messages/{campaign_id}", mail_views.campaign_page, name="campaign", allow=OFFICE, methods=["GET"]),
     ]

@@ -46,6 +46,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reporter_contact_retention_days", 90, "Days a reporter's contact is kept after their report is closed."),
     Setting("device_stale_days", 3, "A device that has not synced for this many days is flagged to coordinators."),
     Setting("invite_max_age", 7 * 24 * 3600, "Seconds an invitation or password-reset link stays valid."),
+    Setting("smtp_host", "", "SMTP server that sends the e-mail (e.g. smtp.example.org). Empty: e-mail is off and links are shown to copy."),
+    Setting("smtp_port", 587, "Port of the SMTP server (587 for STARTTLS, 465 for TLS, 25 without encryption)."),
+    Setting("smtp_user", "", "User name for the SMTP server (empty: no authentication)."),
+    Setting("smtp_password", "", "Password for the SMTP server."),
+    Setting("smtp_security", "starttls", "How the connection to the SMTP server is encrypted: starttls, tls or none."),
+    Setting("mail_from", "", "Sender address of every message, e.g. 'Participation <participation@example.org>'. Required when SMTP_HOST is set."),
+    Setting("mail_max_attempts", 12, "Attempts to send one message before it is shown to admins as failed (waits grow from 1 minute to 1 hour between attempts)."),
+    Setting("db_busy_timeout", 30, "Seconds a request waits for a database lock held by another process before answering 503."),
+    Setting("disk_warning_mb", 500, "/health warns when the data directory's disk has less free space than this (MiB)."),
+    Setting("litestream_replica", "", "Where Litestream replicates the database (a directory path or file:// URL; s3://… is reported as configured). Set when Litestream runs beside the server: the app then leaves WAL checkpoints to Litestream and /health reports the last replication."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -83,6 +93,16 @@ class Settings:
     reporter_contact_retention_days: int = 90
     device_stale_days: int = 3
     invite_max_age: int = 7 * 24 * 3600
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"
+    mail_from: str = ""
+    mail_max_attempts: int = 12
+    db_busy_timeout: int = 30
+    disk_warning_mb: int = 500
+    litestream_replica: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -98,6 +118,10 @@ class Settings:
         values.update(overrides)
         values["data_dir"] = Path(values.get("data_dir", "data"))
         return cls(**values)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def db_path(self) -> Path:

@@ -141,6 +141,33 @@ async def read_form(request: Request, max_bytes: int = 64 * 1024) -> FormData:
     return form
 
 
+async def read_upload(request: Request, max_bytes: int) -> tuple[FormData, bytes]:
+    """A multipart form with one file: the form (CSRF token checked) and the file's bytes.
+
+    413 when the declared length is over ``max_bytes`` (the length must be declared: a body
+    of unknown size is refused before any of it is read), 400 when unreadable.
+    """
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "multipart/form-data":
+        raise HTTPException(415, _("This form must be sent with its file."))
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise HTTPException(411, _("The size of the file must be known before it is sent."))
+    if int(length) > max_bytes + 64 * 1024:
+        raise HTTPException(413, _("The file is too large: at most {mb} MB.").format(mb=max_bytes // 1_048_576))
+    try:
+        form = await request.form(max_files=1, max_fields=50)
+    except Exception:  # multipart parser errors
+        raise HTTPException(400, _("The form could not be read."))
+    try:
+        check_csrf(request, form)
+        upload = form.get("file")
+        data = b"" if upload is None or isinstance(upload, str) else await upload.read(max_bytes + 1)
+    finally:
+        await form.close()  # the spooled file, on every path
+    return form, data
+
+
 def check_csrf(request: Request, form: FormData) -> None:
     """403 unless the form carries this browser's CSRF token (double-submit cookie)."""
     token = form.get(CSRF_FIELD)

@@ -31,7 +31,7 @@ def test_dashboard_shows_coverage_with_gaps_and_chart_tables(coordinator_client,
     r = coordinator_client.get("/coordinator?start=2026-11-01&end=2026-11-30")
     assert r.status_code == 200
     assert "<svg" in r.text and 'class="visually-hidden"' in r.text
-    assert "Dispositifs présentés, par secteur" in r.text
+    assert "Personnes touchées par secteur et dispositif" in r.text
     assert "heat-0" in r.text  # zones and tools nobody reached stand out
     assert "<script>alert" not in r.text
 

@@ -37,14 +37,19 @@ EXPECTED = {
     "privacy_search": OFFICE, "privacy_export": OFFICE, "privacy_erase": OFFICE, "privacy_purge": OFFICE,
     "admin_users": ADMIN, "admin_invite": ADMIN, "admin_role": ADMIN, "admin_active": ADMIN, "admin_reset_link": ADMIN,
     "admin_reference": ADMIN, "admin_reference_save": ADMIN, "admin_consent_add": ADMIN,
+    "admin_zones_import": ADMIN, "admin_zones_import_preview": ADMIN, "admin_zones_import_confirm": ADMIN,
     "admin_api_keys": ADMIN, "admin_api_key_create": ADMIN, "admin_api_key_revoke": ADMIN,
     "invite_accept": PUBLIC, "invite_submit": PUBLIC, "password_reset": PUBLIC, "password_reset_submit": PUBLIC,
     "leaflet": PUBLIC,
+    # mail: failures are admin work, unsubscribe opens with a signed link, campaigns are office work
+    "admin_mail": ADMIN, "admin_mail_retry": ADMIN, "unsubscribe": PUBLIC, "unsubscribe_submit": PUBLIC,
+    "campaigns": OFFICE, "campaign_submit": OFFICE, "campaign": OFFICE,
 }
 # Values for path parameters (anything not listed gets a harmless word).
 PARAMS = {"outing_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4()), "user_id": "999999", "table": "zones",
           "token": "not-a-token", "kind": "encounters", "fmt": "csv", "code": "fr", "path": "app.css",
-          "key_id": "999999", "report_id": str(uuid.uuid4()), "request_id": str(uuid.uuid4()), "sha256": "0" * 64}
+          "key_id": "999999", "report_id": str(uuid.uuid4()), "request_id": str(uuid.uuid4()), "sha256": "0" * 64,
+          "mail_id": "999999", "campaign_id": "999999"}
 # Public routes whose own answer is a refusal for some visitors (not an access decision).
 OWN_ANSWER = {("api_whoami", "anonymous"): 401}
 MOUNT_FILES = {"static": "/static/app.css", "leaflet": "/vendor/leaflet/leaflet.css"}

@@ -15,13 +15,14 @@ def test_overview_counts_encounters_people_tools_and_outcomes(fresh_db):
     add_encounter(fresh_db, zone="secteur-2", people_count=1, tools=["petition"], outcome="declined", interest="none")
     add_encounter(fresh_db, occurred_at="2026-10-31T23:00:00+00:00", people_count=50)  # outside the period
     o = stats.overview(fresh_db, NOV)
-    assert o["totals"] == {"encounters": 2, "people": 4}
+    assert o["totals"] == {"encounters": 2, "people": 4, "tallied": 0, "reached": 4}
     assert o["outcome"] == {"conversation": 1, "declined": 1}
     assert o["interest"] == {"wants_to_take_part": 1, "none": 1}
     assert o["tools"]["petition"]["presented"] == 2
     assert o["tools"]["petition"]["wants_to_take_part"] == 1
-    assert o["zone_tool"] == {"secteur-1": {"petition": 1, "agora": 1}, "secteur-2": {"petition": 1}}
-    assert o["zone_week"] == {"secteur-1": {"2026-W46": 1}, "secteur-2": {"2026-W46": 1}}
+    # The zone tables count people reached (three people in the first conversation).
+    assert o["zone_tool"] == {"secteur-1": {"petition": 3, "agora": 3}, "secteur-2": {"petition": 1}}
+    assert o["zone_week"] == {"secteur-1": {"2026-W46": 3}, "secteur-2": {"2026-W46": 1}}
 
 
 def test_zone_filter_and_reports_and_outings(fresh_db):
@@ -53,8 +54,8 @@ def test_triggers_follow_updates_and_deletes_and_match_a_rebuild(fresh_db):
     stats.rebuild(fresh_db)
     assert snapshot(fresh_db) == live
     o = stats.overview(fresh_db, NOV)
-    assert o["totals"] == {"encounters": 1, "people": 5}
-    assert o["zone_tool"] == {"secteur-3": {"petition": 1, "budget_training": 1}}
+    assert o["totals"] == {"encounters": 1, "people": 5, "tallied": 0, "reached": 5}
+    assert o["zone_tool"] == {"secteur-3": {"petition": 5, "budget_training": 5}}
 
 
 def test_weeks_of_a_period_cover_every_iso_week():
@@ -76,8 +77,8 @@ def test_aggregates_follow_the_real_sync(field_client, store):
     db = store.db()
     today = datetime.now(timezone.utc).date()
     o = stats.overview(db, stats.Period(date(today.year - 1, 1, 1), today))
-    assert o["totals"] == {"encounters": 1, "people": 5}
-    assert o["zone_tool"] == {"secteur-4": {"agora": 1, "votation": 1}}
+    assert o["totals"] == {"encounters": 1, "people": 5, "tallied": 0, "reached": 5}
+    assert o["zone_tool"] == {"secteur-4": {"agora": 5, "votation": 5}}  # people, not encounters
     live = snapshot(db)
     with store.write() as wdb:
         stats.rebuild(wdb)
@@ -108,7 +109,7 @@ def test_overview_equals_direct_counts_after_random_writes(fresh_db):
         o = stats.overview(fresh_db, period)
         where = "occurred_at >= '2026-11-03' and occurred_at < '2026-11-25'" + (" and zone = 'secteur-2'" if zone else "")
         n, people = fresh_db.execute(f"select count(*), coalesce(sum(people_count), 0) from encounters where {where}").fetchone()
-        assert o["totals"] == {"encounters": n, "people": people}
+        assert o["totals"] == {"encounters": n, "people": people, "tallied": 0, "reached": people}
         direct = {
             t: c for t, c in fresh_db.execute(
                 f"select t.tool, count(*) from encounter_tools t join encounters e on e.id = t.encounter_id where {where.replace('occurred_at', 'e.occurred_at').replace('zone', 'e.zone')} group by t.tool")

@@ -64,8 +64,13 @@ def level(value: int, top: int) -> int:
 
 
 def heat(cells: Mapping[str, Mapping[str, int]], row_codes: Iterable[str], col_codes: Iterable[str],
-         row_labels: Mapping[str, str], col_labels: Mapping[str, str] | None = None) -> dict:
-    """A row x column table of counts with a heat level per cell and totals; empty cells flagged."""
+         row_labels: Mapping[str, str], col_labels: Mapping[str, str] | None = None,
+         detail: Mapping[str, Mapping[str, int]] | None = None) -> dict:
+    """A row x column table of counts with a heat level per cell and totals; empty cells flagged.
+
+    ``detail`` is the part of each count to show apart (the tallied people among those reached).
+    """
+    detail = detail or {}
     rows_out = []
     cols = list(col_codes)
     rows = list(row_codes)
@@ -82,7 +87,7 @@ def heat(cells: Mapping[str, Mapping[str, int]], row_codes: Iterable[str], col_c
             v = line.get(c, 0)
             col_totals[c] += v
             gaps += v == 0
-            out.append({"code": c, "value": v, "level": level(v, top)})
+            out.append({"code": c, "value": v, "level": level(v, top), "detail": detail.get(r, {}).get(c, 0)})
         rows_out.append({"code": r, "label": row_labels.get(r, r or "—"), "cells": out, "total": sum(line.get(c, 0) for c in cols)})
     col_labels = col_labels or {}
     return {

@@ -66,12 +66,13 @@ def _outing_rows(db: Database, f: Filters) -> tuple[list[str], Iterator[dict]]:
         "(select group_concat(tool || ':' || count, ';') from outing_tallies t where t.outing_id = o.id) as tallies, "
         "(select count(*) from encounters e where e.outing_id = o.id) as encounters, "
         "(select coalesce(sum(people_count), 0) from encounters e where e.outing_id = o.id) as people, "
+        "(select coalesce(sum(count), 0) from outing_tallies t where t.outing_id = o.id) as tallied, "
         "o.debrief, z.lat, z.lon from outings o left join zones z on z.code = o.zone "
         + ("where " + " and ".join(where) if where else "")
         + " order by coalesce(o.started_at, o.planned_date, o.created_at, ''), o.id"
     )
     columns = ["id", "zone", "format", "status", "planned_date", "started_at", "ended_at", "member_ids", "tallies",
-               "encounters", "people", "debrief", "lat", "lon"]
+               "encounters", "people", "tallied", "debrief", "lat", "lon"]
     return columns, _stream(db, sql, params)
 
 

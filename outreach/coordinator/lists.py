@@ -270,6 +270,9 @@ def outing_report(db: Database, outing_id: str) -> dict | None:
     totals = next(
         iter(db.query("select count(*) as n, coalesce(sum(people_count), 0) as people from encounters where outing_id = ?", [outing_id]))
     )
+    # Tallied people count as reached, shown apart from the people met in conversations.
+    totals = dict(totals, tallied=sum(tallies.values()))
+    totals["reached"] = totals["people"] + totals["tallied"]
     encounters = encounters_page(db, Filters(outing=outing_id), limit=500)["rows"]
     return {
         "outing": outing,

@@ -12,6 +12,7 @@ tools to an encounter already counted. ``rebuild`` refills everything from the s
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -138,6 +139,35 @@ def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
     )
 
 
+_UPDATE_TRIGGER = re.compile(r"^\s*create\s+trigger\s+(?:if\s+not\s+exists\s+)?\S+\s+after\s+update", re.I)
+
+
+def set_zones(db: Database, zones: list[tuple[str, str]]) -> None:
+    """Give zones to counted encounters, ``(zone, id)`` pairs, moving their counts in the aggregates.
+
+    For a bulk change (zones filled from positions after an import): the per-row update
+    triggers would cost far more than the update itself, so they are set aside for the one
+    statement (inside the caller's write transaction: no other writer sees their absence) and
+    the counts are moved with one statement per aggregate table each way.
+    """
+    if not zones:
+        return
+    keys = json.dumps([i for _, i in zones])
+    conn = db.conn
+    conn.execute(_ADD_ENCOUNTERS.replace("count(*), sum(e.people_count)", "-count(*), -sum(e.people_count)"), [keys])
+    conn.execute(_ADD_TOOLS.format(only="").replace("count(*), sum(e.people_count)", "-count(*), -sum(e.people_count)"), [keys])
+    triggers = [(name, sql) for name, sql in conn.execute(
+        "select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'encounters'") if _UPDATE_TRIGGER.match(sql)]
+    for name, _sql in triggers:
+        conn.execute(f"drop trigger [{name}]")
+    try:
+        conn.executemany("update encounters set zone = ? where id = ?", zones)
+    finally:
+        for _name, sql in triggers:
+            conn.execute(sql)
+    add_encounters(db, [i for _, i in zones])
+
+
 def rebuild(db: Database) -> None:
     """Refill the aggregate tables from the source rows (after a bulk load that bypassed triggers)."""
     with db.atomic():
@@ -197,14 +227,14 @@ def overview(db: Database, period: Period) -> dict:
     """Everything the dashboard shows for a period (and zone), from the aggregate tables."""
     where, params = _where(period)
     totals = {"encounters": 0, "people": 0}
-    zone_day: dict[tuple[str, str], int] = {}
+    zone_day: dict[tuple[str, str], int] = {}  # people met in conversations
     for zone, day, n, people in db.execute(
         f"select zone, day, sum(n), sum(people) from agg_encounters where dim = 'all' and {where} group by zone, day",
         params,
     ):
         totals["encounters"] += n
         totals["people"] += people
-        zone_day[(zone, day)] = n
+        zone_day[(zone, day)] = people
     by_dim: dict[str, dict[str, int]] = {dim: {} for dim in ENCOUNTER_DIMS}
     for dim in ENCOUNTER_DIMS:
         for value, n in db.execute(
@@ -221,12 +251,26 @@ def overview(db: Database, period: Period) -> dict:
 
     tools: dict[str, dict[str, int]] = {}
     zone_tool: dict[str, dict[str, int]] = {}
-    for zone, tool, interest, n in _tool_counts(db, period):
+    for zone, tool, interest, n, people in _tool_counts(db, period):
         t = tools.setdefault(tool, {"presented": 0, **dict.fromkeys(vocab.INTERESTS, 0)})
         t["presented"] += n
         t[interest] = t.get(interest, 0) + n
         cells = zone_tool.setdefault(zone, {})
-        cells[tool] = cells.get(tool, 0) + n
+        cells[tool] = cells.get(tool, 0) + people
+
+    # Tallied people count as reached: added to the zone tables and kept apart for display.
+    totals["tallied"] = 0
+    zone_tool_tallied: dict[str, dict[str, int]] = {}
+    zone_week_tallied: dict[str, dict[str, int]] = {}
+    for zone, day, tool, n in tally_rows(db, period):
+        totals["tallied"] += n
+        week = iso_week(day)
+        for table, extra, col in ((zone_tool, zone_tool_tallied, tool), (zone_week, zone_week_tallied, week)):
+            cells = table.setdefault(zone, {})
+            cells[col] = cells.get(col, 0) + n
+            cells = extra.setdefault(zone, {})
+            cells[col] = cells.get(col, 0) + n
+    totals["reached"] = totals["people"] + totals["tallied"]
 
     outings: dict[str, int] = {}
     for status, n in db.execute(
@@ -254,16 +298,36 @@ def overview(db: Database, period: Period) -> dict:
         "interest": by_dim["interest"],
         "place_type": by_dim["place_type"],
         "tools": tools,
-        "zone_tool": zone_tool,
-        "zone_week": zone_week,
+        "zone_tool": zone_tool,  # people reached: in conversations where the tool was presented, and tallied
+        "zone_week": zone_week,  # people reached: in conversations, and tallied
+        "zone_tool_tallied": zone_tool_tallied,
+        "zone_week_tallied": zone_week_tallied,
         "weeks": weeks_of(period),
         "reports": reports,
         "outings": outings,
     }
 
 
-def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
-    """Counts per (zone, tool, interest) over the period.
+def tally_rows(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
+    """Tallied people of the outings started in the period: (zone, day, tool, count), zone '' if none.
+
+    Each tap of a tally is one person told about one tool; tallies are the outing's (summed over
+    its members' phones), counted on the day the outing started.
+    """
+    sql = (
+        "select coalesce(o.zone, ''), substr(o.started_at, 1, 10), t.tool, sum(t.count) "
+        "from outings o join outing_tallies t on t.outing_id = o.id "
+        "where o.started_at >= ? and o.started_at < ? and t.count > 0"
+    )
+    params: list = [period.start_iso, period.end_exclusive_iso]
+    if period.zone is not None:
+        sql += " and o.zone = ?"
+        params.append(period.zone)
+    return [tuple(r) for r in db.execute(sql + " group by 1, 2, 3", params)]
+
+
+def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int, int]]:
+    """Encounters and people per (zone, tool, interest) over the period.
 
     agg_tools is keyed (zone, tool, interest, day): one primary-key range per combination
     reads exactly the period's rows, already grouped, with no sort of the whole range.
@@ -274,11 +338,16 @@ def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int]
     rows = db.execute(
         "with c as (select json_extract(value, '$[0]') as zone, json_extract(value, '$[1]') as tool, "
         "json_extract(value, '$[2]') as interest from json_each(?)) "
-        "select c.zone, c.tool, c.interest, (select sum(a.n) from agg_tools a where a.zone = c.zone and a.tool = c.tool "
-        "and a.interest = c.interest and a.day >= ? and a.day <= ?) as n from c",
+        "select c.zone, c.tool, c.interest, (select json_array(sum(a.n), sum(a.people)) from agg_tools a "
+        "where a.zone = c.zone and a.tool = c.tool and a.interest = c.interest and a.day >= ? and a.day <= ?) from c",
         [json.dumps(combos), period.start_iso, period.end.isoformat()],
     )
-    return [(z, t, i, n) for z, t, i, n in rows if n]
+    out = []
+    for z, t, i, counts in rows:
+        n, people = json.loads(counts)
+        if n:
+            out.append((z, t, i, n, people))
+    return out
 
 
 def upcoming_outings(db: Database, today: date, zone: str | None = None, limit: int = 10) -> list[dict]:

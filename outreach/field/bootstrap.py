@@ -7,6 +7,7 @@ from sqlite_utils import Database
 
 from .. import refdata, vocab
 from . import outings
+from ..zones import locate
 from .sync import MAX_ENTRIES
 
 
@@ -17,6 +18,8 @@ def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
     return {
         "user": {"id": user["id"], "display_name": user["display_name"], "role": user["role"]},
         "zones": ref["zones"],
+        # Simplified boundaries by zone code: the phone finds the zone of a position offline.
+        "zone_outlines": locate.outlines(db),
         "tools": ref["tools"],
         "categories": ref["categories"],
         "consent": ref["consent"],

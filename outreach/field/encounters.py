@@ -18,6 +18,7 @@ from ..coordinator import stats
 from ..db import insert_rows
 from ..i18n import gettext as _
 from ..validation import CONTROL_RE, LANGUAGE_RE, Check, Valid, is_email, is_phone, is_uuid, iso_utc, parse_time
+from ..zones import locate
 
 PLACE_TYPES = vocab.PLACE_TYPES
 OUTCOMES = vocab.OUTCOMES
@@ -236,6 +237,15 @@ TOOL_HEAD = "insert into encounter_tools (encounter_id, tool)"
 INSERT_TOOL = TOOL_HEAD + " values (?, ?)"
 
 
+def _fill_zones(db: Database, cleans: list[dict]) -> None:
+    """An encounter with a position and no zone gets the zone that contains it (the raw entry keeps none)."""
+    fill = None
+    for clean in cleans:
+        if clean["zone"] is None and clean["location"]:
+            fill = fill or locate.Filler(db)
+            clean["zone"] = fill(clean["location"])
+
+
 def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     """Store a batch of encounters: new ones with one statement per table, newer versions one by one."""
     fresh = [(entry, clean) for entry, clean, update in batch if not update]
@@ -245,6 +255,7 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if not fresh:
         return
     conn = db.conn
+    _fill_zones(db, [clean for entry, clean in fresh])
     rows = [_row(ctx, entry, clean) for entry, clean in fresh]
     insert_rows(conn, HEAD, len(COLUMNS), rows)
     insert_rows(conn, TOOL_HEAD, 2, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
@@ -262,6 +273,7 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
     entry_id = entry["id"]
     conn = db.conn
+    _fill_zones(db, [clean])
     counted = update and conn.execute("select 1 from encounters where id = ?", [entry_id]).fetchone() is not None
     if counted:
         # The update and delete triggers move the counts of the row and of its old tools.

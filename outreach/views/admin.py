@@ -9,7 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import admin, users, vocab
+from .. import admin, mail, users, vocab
+from ..mail import events as mail_events
 from ..i18n import gettext as _
 from ..web import current_user, read_form, render, run_db, write_db
 
@@ -36,19 +37,24 @@ async def invite(request: Request):
     me = current_user(request)
     values = {"email": str(form.get("email", ""))[:320], "role": str(form.get("role", ""))[:20]}
 
+    days = request.app.state.settings.invite_max_age // 86400
+    outbox = mail.outbox_for(request)
+
     def make(db):
         invitation = admin.validate_invitation(db, form)
         admin.record_invitation(db, me["id"], invitation)
-        return invitation
+        token = admin.invitation_token(request.app.state.signer, invitation, me["id"])
+        url = _base_url(request) + request.url_for("invite_accept", token=token).path
+        role = vocab.ROLES.label(invitation["role"])
+        mailed = mail_events.invitation(db, outbox, email=invitation["email"], role_label=role, url=url, days=days)
+        return invitation, url, mailed
 
     try:
-        invitation = await write_db(request, make)
+        invitation, url, mailed = await write_db(request, make)
     except admin.AdminError as e:
         return await users_page(request, e.errors, values, status=400)
-    token = admin.invitation_token(request.app.state.signer, invitation, me["id"])
-    url = _base_url(request) + request.url_for("invite_accept", token=token).path
-    days = request.app.state.settings.invite_max_age // 86400
-    return await users_page(request, link={"kind": "invitation", "url": url, "email": invitation["email"], "days": days})
+    return await users_page(request, link={"kind": "invitation", "url": url, "email": invitation["email"], "days": days,
+                                           "mailed": mailed})
 
 
 def _user_id(request: Request) -> int:
@@ -83,14 +89,21 @@ async def reset_link(request: Request):
     await read_form(request)
     me = current_user(request)
     user_id = _user_id(request)
+    days = request.app.state.settings.invite_max_age // 86400
+    outbox = mail.outbox_for(request)
+
+    def make(db):
+        token = admin.reset_token(db, request.app.state.signer, user_id, me["id"])
+        url = _base_url(request) + request.url_for("password_reset", token=token).path
+        target = users.get(db, user_id)
+        return target, url, mail_events.password_reset(db, outbox, user=target, url=url, days=days)
+
     try:
-        token = await write_db(request, admin.reset_token, request.app.state.signer, user_id, me["id"])
+        target, url, mailed = await write_db(request, make)
     except admin.AdminError as e:
         return await users_page(request, e.errors, status=400)
-    target = await run_db(request, users.get, user_id)
-    url = _base_url(request) + request.url_for("password_reset", token=token).path
-    days = request.app.state.settings.invite_max_age // 86400
-    return await users_page(request, link={"kind": "reset", "url": url, "email": target["email"], "days": days})
+    return await users_page(request, link={"kind": "reset", "url": url, "email": target["email"], "days": days,
+                                           "mailed": mailed})
 
 
 # --- reference data ---------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
+from starlette.concurrency import run_in_threadpool
+
 from .. import __version__
-from ..db import healthy
+from .. import health as health_checks
 from ..i18n import LOCALES
-from ..web import LANG_COOKIE, current_user, render, run_db, safe_next
+from ..web import LANG_COOKIE, current_user, render, safe_next
 from .auth import home_for
 
 
@@ -31,5 +33,8 @@ async def set_language(request: Request):
 
 
 async def health(request: Request):
-    ok = await run_db(request, healthy)
-    return JSONResponse({"ok": ok, "version": __version__})
+    """GET /health: 200 when the server can read and write, 503 otherwise (see health.py)."""
+    store, settings = request.app.state.store, request.app.state.settings
+    healthy, document = await run_in_threadpool(health_checks.report, store, settings)
+    document["version"] = __version__
+    return JSONResponse(document, 200 if healthy else 503, headers={"Cache-Control": "no-store"})

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import refdata
+from .. import mail, refdata
 from ..worksites import intake, public, triage
 from ..worksites import states as rs
 from ..i18n import gettext as _
@@ -97,7 +97,7 @@ async def change_status(request: Request):
         await write_db(request, triage.change_status, report_id, values["status"], user["id"],
                        expected=values["expected"] or None, reason=values["reason"],
                        duplicate_of=values["duplicate_of"], scheduled_for=values["scheduled_for"],
-                       message=values["message"])
+                       message=values["message"], outbox=mail.outbox_for(request))
     except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
@@ -112,7 +112,8 @@ async def reply(request: Request):
     text = _text(form, "text")
     public = _text(form, "visibility") == "public"
     try:
-        await write_db(request, triage.add_reply, report_id, current_user(request)["id"], text, public=public)
+        await write_db(request, triage.add_reply, report_id, current_user(request)["id"], text, public=public,
+                       outbox=mail.outbox_for(request))
     except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
@@ -127,7 +128,8 @@ async def merge(request: Request):
     form = await read_form(request)
     original = _text(form, "original").strip().lower()
     try:
-        await write_db(request, triage.merge, report_id, original, current_user(request)["id"])
+        await write_db(request, triage.merge, report_id, original, current_user(request)["id"],
+                       outbox=mail.outbox_for(request))
     except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404)
@@ -154,5 +156,5 @@ async def bulk(request: Request):
         return await queue(request, None, _("Choose the new state."), 400)
     results = await write_db(request, triage.bulk_change, ids, target, current_user(request)["id"],
                              reason=_text(form, "reason"), scheduled_for=_text(form, "scheduled_for"),
-                             message=_text(form, "message"))
+                             message=_text(form, "message"), outbox=mail.outbox_for(request))
     return await queue(request, results, "", 200)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from .. import audit, refdata
+from ..mail import events as mail_events
 from . import states as rs
 from ..i18n import gettext as _
 from .states import TransitionError
@@ -152,12 +153,13 @@ def _original_of(db: Database, report_id: str, original_id: str) -> str:
 
 def change_status(db: Database, report_id: str, target: str, user_id: int | None, *,
                   expected: str | None = None, reason: str | None = None, duplicate_of: str | None = None,
-                  scheduled_for: str | None = None, message: str | None = None) -> dict:
-    """Move a report to another state, with the rules of report_states; record who, when, why."""
-    row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
+                  scheduled_for: str | None = None, message: str | None = None, outbox=None) -> dict:
+    """Move a report to another state, with the rules of report_states; record who, when, why.
+    With an ``outbox`` (e-mail on), the reporter and the volunteers are told, in this transaction."""
+    row = db.execute("select status, scheduled_for from reports where id = ?", [report_id]).fetchone()
     if not row:
         raise ReportError({"report": _("this report does not exist")}, status=404)
-    current = row[0]
+    current, previous_date = row[0], row[1]
     if expected and expected != current:
         raise ReportError({"status": _("this report was changed meanwhile: it is now “%(s)s”") % {"s": rs.label(current)}},
                           status=409)
@@ -183,7 +185,18 @@ def change_status(db: Database, report_id: str, target: str, user_id: int | None
         _merge_into(db, report_id, fields["duplicate_of"], user_id, now)
     audit.record(db, user_id, "report.status", "report", report_id, from_status=current, to_status=target,
                  **{k: v for k, v in fields.items() if k in ("decline_reason", "duplicate_of", "scheduled_for")})
+    if outbox is not None:
+        mail_events.report_changed(db, outbox, report_id, _last_public_event(db, report_id))
+        if target == rs.SCHEDULED:
+            mail_events.volunteers_scheduled(db, outbox, report_id, fields["scheduled_for"],
+                                             previous_date if current == rs.SCHEDULED else None)
+        elif target == rs.DECLINED and current in rs.PUBLIC_WORKSITE:
+            mail_events.volunteers_cancelled(db, outbox, report_id, previous_date)
     return fields
+
+
+def _last_public_event(db: Database, report_id: str) -> int:
+    return db.execute("select max(id) from report_events where report_id = ? and public = 1", [report_id]).fetchone()[0]
 
 
 def _merge_into(db: Database, duplicate_id: str, original_id: str, user_id: int | None, now: str) -> None:
@@ -199,12 +212,12 @@ def _merge_into(db: Database, duplicate_id: str, original_id: str, user_id: int 
     record_event(db, original_id, user_id, "merge", text=duplicate_id, public=0, at=now)
 
 
-def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None) -> dict:
+def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None, outbox=None) -> dict:
     """Mark ``duplicate_id`` as a duplicate of ``original_id`` and carry its content over."""
-    return change_status(db, duplicate_id, rs.DUPLICATE, user_id, duplicate_of=original_id)
+    return change_status(db, duplicate_id, rs.DUPLICATE, user_id, duplicate_of=original_id, outbox=outbox)
 
 
-def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *, public: bool) -> None:
+def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *, public: bool, outbox=None) -> None:
     """A public reply (the resident sees it) or an internal note (only coordinators do)."""
     clean = message_text(text)
     if not db.execute("select 1 from reports where id = ?", [report_id]).fetchone():
@@ -214,6 +227,8 @@ def add_reply(db: Database, report_id: str, user_id: int | None, text: object, *
         db.execute("update reports set public_reply = ?, updated_at = ? where id = ?", [clean, now, report_id])
     record_event(db, report_id, user_id, "reply" if public else "note", text=clean, public=int(public), at=now)
     audit.record(db, user_id, "report.reply" if public else "report.note", "report", report_id)
+    if public and outbox is not None:
+        mail_events.report_changed(db, outbox, report_id, _last_public_event(db, report_id))
 
 
 def bulk_change(db: Database, report_ids: list[str], target: str, user_id: int | None, **fields) -> dict[str, str]:

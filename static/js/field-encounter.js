@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, isoNow } from "./page.js";
 import { say, state, urls } from "./field-context.js";
+import { zoneAt } from "./zones.js";
 
 const form = $("encounter-form");
 const PLACE_KEY = "place_type";
@@ -164,6 +165,12 @@ export function edit(item) {
 
 function setPosition(value) {
   position = value;
+  // A position gives the zone, offline too, unless the worker or the outing already chose one.
+  const zone = $("encounter-zone");
+  if (value && !zone.value && !(state.current && state.current.data.zone) && state.boot) {
+    const found = zoneAt(state.boot.zone_outlines, value.lat, value.lon);
+    if (found) zone.value = found;
+  }
   $("unlocate").hidden = !value;
   $("position-status").textContent = value
     ? t("Position added (about {m} m).", { m: Math.max(100, Math.round(value.accuracy_m || 100)) })

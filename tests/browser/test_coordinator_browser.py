@@ -57,7 +57,7 @@ def test_dashboard_charts_need_no_script_and_fit_320px(browser, live_server, log
         login(page, live_server, user)
         page.goto(live_server.url + "/coordinator")
         assert page.locator("svg.bars").count() >= 4
-        assert page.get_by_role("table", name="Dispositifs présentés, par secteur").is_visible()
+        assert page.get_by_role("table", name="Personnes touchées par secteur et dispositif").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
         context.close()

@@ -53,6 +53,7 @@ def page_context(ref: dict, **extra) -> dict:
         "ref": ref,
         "L": {
             "outcomes": vocab.OUTCOMES.plain(),
+            "age_bands": vocab.AGE_BANDS.plain(),
             "interests": vocab.INTERESTS.plain(),
             "place_types": vocab.PLACE_TYPES.plain(),
             "formats": vocab.OUTING_FORMATS.plain(),

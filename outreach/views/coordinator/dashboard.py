@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from ... import vocab
-from ...coordinator import charts, stats
+from ...coordinator import charts, choropleth, reach, stats
 from ...coordinator.lists import FilterError
 from ...i18n import get_locale
 from ...i18n import gettext as _
@@ -39,7 +39,11 @@ def _dashboard_data(db, locale: str, params) -> dict:
         period, errors = stats.default_period(today()), e.errors
     o = stats.overview(db, period)
     zones_shown = [period.zone] if period.zone else list(ref["zones"])
+    by_zone = reach.by_zone(db, period)
     return {
+        "reach": reach.ranked(by_zone),
+        "choropleth": choropleth.draw(choropleth.outlines(db, period.zone), {r.code: r.per_1000 for r in by_zone}),
+        "ages": reach.age_shares(db, period, list(vocab.AGE_BANDS)),
         "ref": ref,
         "errors": errors,
         "o": o,
@@ -49,8 +53,10 @@ def _dashboard_data(db, locale: str, params) -> dict:
         "interest_chart": charts.bars(o["interest"], vocab.INTERESTS.plain(), order=vocab.INTERESTS),
         "place_chart": charts.bars(o["place_type"], vocab.PLACE_TYPES.plain(), order=vocab.PLACE_TYPES),
         "report_chart": charts.bars(o["reports"], vocab.REPORT_STATES.plain(), order=vocab.REPORT_STATES),
-        "zone_tool": charts.heat(o["zone_tool"], zones_shown, ref["tools"], dict(ref["zones"], **{"": _("No zone")}), ref["tools"]),
-        "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")})),
+        "zone_tool": charts.heat(o["zone_tool"], zones_shown, ref["tools"], dict(ref["zones"], **{"": _("No zone")}), ref["tools"],
+                                 detail=o["zone_tool_tallied"]),
+        "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")}),
+                                 detail=o["zone_week_tallied"]),
         "upcoming": stats.upcoming_outings(db, today(), period.zone),
     }
 

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 from xstatic.pkg import leaflet
 
 from ... import vocab
+from ...coordinator import choropleth, reach, stats
 from ...coordinator import map as coverage_map
 from ...i18n import get_locale
 from ...i18n import gettext as _
@@ -23,8 +24,15 @@ def _map_data(db, locale: str, params) -> dict:
     if not errors:
         f = within_default_period(f)
     points = coverage_map.points(db, f) if not errors else {"encounters": [], "reports": []}
+    shaded = None
+    if not errors and f.start and f.end:
+        # The zones' own shapes, shaded by reach: readable with no tiles and no script.
+        by_zone = reach.by_zone(db, stats.Period(f.start, f.end, f.zone))
+        shaded = choropleth.draw(choropleth.outlines(db, f.zone), {r.code: r.per_1000 for r in by_zone})
+        by_zone = reach.ranked(by_zone)
     return {"ref": ref, "f": f, "errors": errors, "points": points, "centre": coverage_map.centre(db),
-            "zones": coverage_map.zone_centres(db, f.zone)}
+            "zones": coverage_map.zone_centres(db, f.zone), "choropleth": shaded,
+            "reach": by_zone if shaded else []}
 
 
 async def map_page(request: Request):

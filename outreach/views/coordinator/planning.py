@@ -5,28 +5,50 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from ...coordinator import lists, planning
+from datetime import timedelta
+
+from ...coordinator import lists, planning, reach, stats
 from ...i18n import get_locale
 from ...i18n import gettext as _
 from ...web import current_user, read_form, render, run_db, write_db
 from .common import page_context, reference, today
 
 
-def _planning_data(db, locale: str) -> dict:
+PROPOSAL_WEEKS = (4, 8, 13, 26, 52)
+
+
+def _weeks(params) -> int:
+    raw = params.get("weeks", "")
+    return int(raw) if raw.isdigit() and int(raw) in PROPOSAL_WEEKS else 8
+
+
+def _planning_data(db, locale: str, weeks: int) -> dict:
+    day = today()
+    period = stats.Period(day - timedelta(weeks=weeks) + timedelta(days=1), day)
     return {
         "ref": reference(db, locale),
-        "planned": planning.planned(db, today()),
+        "planned": planning.planned(db, day),
         "members": [w for w in lists.workers(db) if w["active"]],
+        "proposals": reach.proposals(db, period, day),
+        "weeks": weeks,
+        "proposal_weeks": PROPOSAL_WEEKS,
     }
 
 
 async def planning_page(request: Request, errors: dict | None = None, values: dict | None = None, status: int = 200):
-    data = await run_db(request, _planning_data, get_locale())
+    weeks = _weeks(request.query_params)
+    data = await run_db(request, _planning_data, get_locale(), weeks)
     done = request.query_params.get("done")
+    if values is None:
+        # A proposal's "plan here" fills the zone and tomorrow's date: choosing the team is left.
+        zone = request.query_params.get("zone", "")
+        values = {"members": []}
+        if zone in data["ref"]["zones"]:
+            values.update(zone=zone, planned_date=(today() + timedelta(days=1)).isoformat())
     return render(
         request,
         "coordinator/planning.html",
-        page_context(**data, errors=errors or {}, values=values or {"members": []}, done=done, today=today()),
+        page_context(**data, errors=errors or {}, values=values, done=done, today=today()),
         status_code=status,
     )
 
