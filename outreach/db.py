@@ -6,9 +6,11 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import sqlite_utils
+
+T = TypeVar("T")
 
 
 WRITER_CACHE_KIB = 32 * 1024  # the writer's page cache: the hot pages of every index stay in memory
@@ -63,6 +65,8 @@ class Store:
         self._all: list[sqlite_utils.Database] = []
         self._all_lock = threading.Lock()
         self._writer: sqlite_utils.Database | None = None
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection, for reads (writes go through ``write()``)."""
@@ -98,6 +102,48 @@ class Store:
                         pass
                 raise
 
+    def write_grouped(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """``fn(db)`` in a write transaction it may share with other threads' waiting calls (group commit).
+
+        Under load, requests queue for the one writer; whoever takes the lock runs every call
+        waiting by then, each in its own savepoint, and commits them together: one COMMIT and
+        one lock hand-over for several requests, and the pages they share written once. A call
+        that raises has its savepoint rolled back alone and gets its exception; a failed COMMIT
+        is every call's exception (nothing of theirs is stored).
+        """
+        job = _Job(fn)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._write_lock:
+            if not job.done:
+                with self._queue_lock:
+                    jobs, self._queue = self._queue, []
+                self._run_group(jobs)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run_group(self, jobs: list["_Job"]) -> None:
+        try:
+            with self.write() as db:
+                for job in jobs:
+                    try:
+                        with db.atomic():
+                            job.result = job.fn(db)
+                    except Exception as error:  # this call's own failure: its savepoint is undone
+                        job.error = error
+                        if not db.conn.in_transaction:  # the error ended the whole transaction (disk full…)
+                            raise
+        except BaseException as error:
+            for job in jobs:
+                if job.error is None:
+                    job.error, job.result = error, None
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            for job in jobs:
+                job.done = True
+
     def close(self) -> None:
         with self._all_lock:
             for db in self._all:
@@ -108,6 +154,18 @@ class Store:
             self._all.clear()
         self._local = threading.local()
         self._writer = None
+
+
+class _Job:
+    """One call waiting for the writer (``Store.write_grouped``)."""
+
+    __slots__ = ("fn", "result", "error", "done")
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+        self.result = None
+        self.error: BaseException | None = None
+        self.done = False
 
 
 def for_settings(settings) -> Store:
