@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from .i18n import gettext as _
 
-from . import audit, vocab
+from . import audit, refdata, vocab
 from .refdata import now_iso
 from .validation import is_email
 
@@ -259,17 +259,22 @@ def add_consent_text(db: Database, by: int, form: Mapping) -> str:
         errors["version"] = _("This version already exists; texts are never edited once used.")
     text_fr = _text(form, "text_fr", 20, 4000, errors, _("Enter a text of 20 to 4000 characters."))
     text_en = _text(form, "text_en", 20, 4000, errors, _("Enter a text of 20 to 4000 characters."))
+    purpose = form.get("purpose") or "follow_up"
+    if purpose not in refdata.CONSENT_PURPOSES:
+        errors["purpose"] = _("Choose what the consent is for from the list.")
     if errors:
         raise AdminError(errors)
-    db.execute("update consent_texts set active = 0")
-    db["consent_texts"].insert({"version": version, "text_fr": text_fr, "text_en": text_en, "created_at": now_iso(), "active": 1})
-    audit.record(db, by, "consent_text_added", "consent_text", version)
+    # Only this purpose's current text changes; consents already given keep their version.
+    db.execute("update consent_texts set active = 0 where purpose = ?", [purpose])
+    db["consent_texts"].insert({"version": version, "purpose": purpose, "text_fr": text_fr, "text_en": text_en,
+                                "created_at": now_iso(), "active": 1})
+    audit.record(db, by, "consent_text_added", "consent_text", version, purpose=purpose)
     return version
 
 
 def reference(db: Database) -> dict:
     out = {t: list(db.query(f"select * from [{t}] order by sort, code")) for t in REF_TABLES}
-    out["consent_texts"] = list(db.query("select * from consent_texts order by created_at desc, version desc"))
+    out["consent_texts"] = list(db.query("select * from consent_texts order by purpose, created_at desc, version desc"))
     return out
 
 

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, faults, i18n, migrations, privacy, refdata, vocab
+from . import __version__, assets, errors, faults, i18n, localtime, migrations, privacy, refdata, vocab
 from .mail import sender as mail_sender
 from .db import for_settings as db_for_settings
 from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -55,6 +55,19 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
     def locale(context) -> str:
         return context["request"].scope.get("outreach.locale", "fr")
 
+    tz = settings.tz
+
+    @pass_context
+    def when(context, value) -> str:
+        """A stored time, local and in words in the page's language (``1 déc. 2026 à 14 h 05``)."""
+        return localtime.in_words(value, tz, context["request"].scope.get("outreach.locale", "fr"))
+
+    @pass_context
+    def day(context, value) -> str:
+        """The local day of a stored time or day, in words (``1 déc. 2026``)."""
+        return localtime.day_in_words(value, tz, context["request"].scope.get("outreach.locale", "fr"))
+
+    env.filters.update(when=when, day=day)
     def format_number(value, digits: int = 1) -> str:
         """A number as people read it in the request's language (27 800 ; 12,5)."""
         from babel.numbers import format_decimal
@@ -111,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     migrations.apply(store.db())
     with store.write() as db:
         refdata.seed(db)
+        # The summaries count in the city's days: rebuilt here if the zone setting changed.
+        localtime.configure(db, settings.timezone)
     signer = Signer(settings.secret_key)
     hashes = assets.file_hashes()
 

@@ -160,11 +160,16 @@ def cmd_export(args, settings: Settings) -> int:
             for name, message in e.errors.items():
                 print(f"error: --{name}: {message}", file=sys.stderr)
             return 2
+        if not exports.valid(args.kind, args.format):
+            print("error: --format decidim exports worksites: use `outreach export reports --format decidim`",
+                  file=sys.stderr)
+            return 2
+        options = exports.options(settings) if args.format == exports.DECIDIM else {}
         with store.write() as wdb:
             exports.record(wdb, None, args.kind, args.format, f, via="cli")
         out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
         try:
-            for chunk in exports.chunks(db, args.kind, args.format, f):
+            for chunk in exports.chunks(db, args.kind, args.format, f, **options):
                 out.write(chunk)
         finally:
             if args.output:
@@ -300,11 +305,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name", help="who the key is for, e.g. the app's name")
     s.set_defaults(func=cmd_create_api_key)
     # coordinators
-    s = sub.add_parser("export", help="write encounters, reports or outings as CSV or GeoJSON (recorded in the audit log)")
+    s = sub.add_parser("export", help="write encounters, reports or outings as CSV, CSV for a French spreadsheet, "
+                       "GeoJSON, or accepted worksites as Decidim proposals (recorded in the audit log)")
     s.add_argument("kind", choices=("encounters", "reports", "outings"))
-    s.add_argument("--format", choices=("csv", "geojson"), default="csv")
-    s.add_argument("--start", help="first day, YYYY-MM-DD (UTC)")
-    s.add_argument("--end", help="last day, YYYY-MM-DD (UTC)")
+    s.add_argument("--format", choices=("csv", "csv-fr", "geojson", "decidim"), default="csv",
+                   help="csv: for programs; csv-fr: French spreadsheet; decidim: reports accepted onward as proposals")
+    s.add_argument("--start", help="first day, YYYY-MM-DD (the city's local day, OUTREACH_TIMEZONE)")
+    s.add_argument("--end", help="last day, YYYY-MM-DD (the city's local day)")
     s.add_argument("--zone", help="zone code")
     s.add_argument("-o", "--output", help="file to write (default: standard output)")
     s.set_defaults(func=cmd_export)

@@ -10,6 +10,8 @@ from typing import Callable, Iterator, TypeVar
 
 import sqlite_utils
 
+from . import localtime
+
 T = TypeVar("T")
 
 
@@ -34,6 +36,8 @@ def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool 
         db.execute("PRAGMA wal_autocheckpoint=0")
     if cache_kib:
         db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+    # Local days: the aggregate triggers and the reads call local_day() in the city's zone.
+    localtime.install(db)
     return db
 
 

@@ -6,6 +6,7 @@ Every catalog file of a language is read and merged at start: no compile step.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from pathlib import Path
 
@@ -48,6 +49,16 @@ def reload() -> None:
 
 def set_locale(locale: str) -> contextvars.Token:
     return _current.set(locale if locale in LOCALES else "fr")
+
+
+@contextlib.contextmanager
+def in_locale(locale: str):
+    """Messages in ``locale`` for the duration of the block (a French file made for anyone)."""
+    token = set_locale(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def get_locale() -> str:

@@ -466,6 +466,95 @@ def m051_count_inserts_in_batches(db: Database) -> None:
     )
 
 
+# --- coordinators: local days (the city's days, not UTC's) -----------------------------------
+
+
+# The summaries were keyed by the UTC day of each instant: an encounter at 00:30 in Grenoble
+# counted on the day before. From here they are keyed by the local day in the city's zone
+# (setting OUTREACH_TIMEZONE), through the SQL function local_day() that every connection gets
+# (db.connect → localtime.install). The zone they were built with is kept in local_time, so a
+# change of setting rebuilds them at start (localtime.configure). The triggers of m050 are
+# replaced (same statements, local_day() instead of substr(…, 1, 10)), and every summary row
+# is recomputed from the source rows.
+@migrations()
+def m120_local_day_aggregates(db: Database) -> None:
+    db.execute("create table if not exists local_time (id integer primary key check (id = 1), tz text not null)")
+    db.execute("insert or ignore into local_time (id, tz) values (1, 'Europe/Paris')")
+    from .localtime import install
+
+    install(db)
+    for name in ("agg_encounters_insert", "agg_encounters_delete", "agg_encounters_update", "agg_tools_insert",
+                 "agg_tools_delete", "agg_tools_update", "agg_outings_insert", "agg_outings_delete",
+                 "agg_outings_update"):
+        db.execute(f"drop trigger if exists {name}")
+    keep = ("agg_encounters_delete", "agg_encounters_update", "agg_tools_delete", "agg_tools_update",
+            "agg_outings_insert", "agg_outings_delete", "agg_outings_update")
+    for sql in _aggregate_triggers():
+        name = sql.split()[2]
+        if name in keep:
+            db.execute(_local_days(sql))
+    db.execute("delete from agg_encounters")
+    db.execute("delete from agg_tools")
+    db.execute("delete from agg_outings")
+    db.execute(
+        "insert into agg_encounters (day, zone, dim, value, n, people) "
+        "select local_day(occurred_at), coalesce(zone, ''), 'all', '', count(*), sum(people_count) "
+        "from encounters group by 1, 2"
+    )
+    for dim in ("outcome", "interest", "place_type"):
+        db.execute(
+            "insert into agg_encounters (day, zone, dim, value, n, people) "
+            f"select local_day(occurred_at), coalesce(zone, ''), '{dim}', coalesce({dim}, ''), "
+            "count(*), sum(people_count) from encounters group by 1, 2, 4"
+        )
+    db.execute(
+        "insert into agg_tools (day, zone, tool, interest, n, people) "
+        "select local_day(e.occurred_at), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+        "from encounter_tools et join encounters e on e.id = et.encounter_id group by 1, 2, 3, 4"
+    )
+    db.execute(
+        "insert into agg_outings (day, zone, status, format, n) "
+        "select coalesce(local_day(started_at), planned_date, local_day(created_at), ''), "
+        "coalesce(zone, ''), status, format, count(*) from outings group by 1, 2, 3, 4"
+    )
+
+
+def _local_days(sql: str) -> str:
+    """A trigger of m050 with its UTC days (``substr(x, 1, 10)``) turned into local days."""
+    import re
+
+    return re.sub(r"substr\(([\w.]+), 1, 10\)", r"local_day(\1)", sql)
+
+
+# A planned outing has a time and a place to meet: start and end (local HH:MM on planned_date),
+# a meeting point in words and optionally its position. A cancelled outing leaves a line in
+# outing_cancellations, so that its members' phones are told on their next sync (the outing
+# itself is deleted, as before: nothing was done on it).
+@migrations()
+def m121_planned_time_and_meeting_point(db: Database) -> None:
+    for column, kind in (("planned_start", str), ("planned_end", str), ("meeting_point", str),
+                         ("meeting_lat", float), ("meeting_lon", float)):
+        db["outings"].add_column(column, kind)
+    db["outing_cancellations"].create(
+        {"outing_id": str, "zone": str, "format": str, "planned_date": str, "planned_start": str,
+         "members": str, "cancelled_at": str, "cancelled_by": int},
+        pk="outing_id",
+        not_null={"cancelled_at"},
+    )
+    db["outing_cancellations"].create_index(["planned_date"])
+
+
+# Consent texts per purpose: a follow-up (encounter), a reporter's contact (worksite report), a
+# volunteer's sign-up. Each purpose has its own versions; the texts given so far were the
+# follow-up text (also shown, wrongly, to reporters and volunteers): they become follow-up
+# versions, and every stored consent keeps the version it was given under.
+@migrations()
+def m122_consent_purposes(db: Database) -> None:
+    if "purpose" not in db["consent_texts"].columns_dict:
+        db["consent_texts"].add_column("purpose", str, not_null_default="follow_up")
+    db.execute("update consent_texts set purpose = 'follow_up' where purpose is null")
+    db["consent_texts"].create_index(["purpose", "active"], if_not_exists=True)
+
 # --- mail: the outgoing queue, campaigns to follow-up contacts -----------------------------
 
 

@@ -10,6 +10,9 @@ from sqlite_utils import Database
 from .settings import REPO_ROOT
 
 DEFAULTS = REPO_ROOT / "data" / "reference.json"
+# What a consent is given for: each purpose has its own text and versions, shown where it applies
+# (an encounter's follow-up, a worksite reporter's contact, a volunteer's sign-up).
+CONSENT_PURPOSES = ("follow_up", "reporter_contact", "volunteer")
 
 
 def now_iso() -> str:
@@ -23,7 +26,7 @@ def seed(db: Database) -> None:
         rows = [dict(row, sort=i) for i, row in enumerate(ref[table])]
         db[table].insert_all(rows, pk="code", ignore=True)
     db["consent_texts"].insert_all(
-        [dict(c, created_at=now_iso()) for c in ref["consent_texts"]], pk="version", ignore=True
+        [dict(c, created_at=now_iso()) for c in ref["consent_texts"]], pk="version", ignore=True, alter=True
     )
 
 
@@ -37,12 +40,16 @@ def load(db: Database, locale: str = "fr", include_inactive: bool = False) -> di
             {"code": r["code"], "label": r[label]}
             for r in db.query(f"select code, {label} from [{table}] {where} order by sort, code")
         ]
-    consent = current_consent(db)
-    out["consent"] = (
-        {"version": consent["version"], "text": consent["text_en" if locale == "en" else "text_fr"]}
-        if consent
-        else None
-    )
+    out["consents"] = {}
+    for purpose in CONSENT_PURPOSES:
+        consent = current_consent(db, purpose)
+        out["consents"][purpose] = (
+            {"version": consent["version"], "text": consent["text_en" if locale == "en" else "text_fr"]}
+            if consent
+            else None
+        )
+    # The follow-up text under its old key, for phones that read only that one.
+    out["consent"] = out["consents"]["follow_up"]
     return out
 
 
@@ -52,8 +59,11 @@ def codes(db: Database, table: str) -> set[str]:
     return {r["code"] for r in db.query(f"select code from [{table}] where active = 1")}
 
 
-def current_consent(db: Database) -> dict | None:
-    rows = list(db.query("select * from consent_texts where active = 1 order by created_at desc, version desc limit 1"))
+def current_consent(db: Database, purpose: str = "follow_up") -> dict | None:
+    """The text currently shown for one purpose (the latest active version)."""
+    rows = list(db.query(
+        "select * from consent_texts where active = 1 and purpose = ? order by created_at desc, version desc limit 1",
+        [purpose]))
     return rows[0] if rows else None
 
 

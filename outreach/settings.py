@@ -45,6 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("contact_retention_days", 365, "Days a follow-up contact is kept after consent before it is purged."),
     Setting("reporter_contact_retention_days", 90, "Days a reporter's contact is kept after their report is closed."),
     Setting("device_stale_days", 3, "A device that has not synced for this many days is flagged to coordinators."),
+    Setting("timezone", "Europe/Paris", "The city's timezone (an IANA name such as Europe/Paris): days and ISO weeks in the dashboard, lists, filters and exports are its local days, and times are shown in it. An unknown name stops the server at start."),
+    Setting("decidim_version", "0.30", "Version of the city's Decidim platform the proposals export is made for: from 0.30 categories go in `taxonomies/ids`, before in `category/id`."),
+    Setting("decidim_categories", "", "How worksite categories map to Decidim taxonomy (or category) ids, e.g. `bench=12,planter=13 14`. A category not listed is left without one."),
     Setting("invite_max_age", 7 * 24 * 3600, "Seconds an invitation or password-reset link stays valid."),
     Setting("smtp_host", "", "SMTP server that sends the e-mail (e.g. smtp.example.org). Empty: e-mail is off and links are shown to copy."),
     Setting("smtp_port", 587, "Port of the SMTP server (587 for STARTTLS, 465 for TLS, 25 without encryption)."),
@@ -103,6 +106,31 @@ class Settings:
     db_busy_timeout: int = 30
     disk_warning_mb: int = 500
     litestream_replica: str = ""
+    timezone: str = "Europe/Paris"
+    decidim_version: str = "0.30"
+    decidim_categories: str = ""
+
+    def __post_init__(self):
+        # An unknown zone stops the server at start, with a message saying what to set.
+        from .localtime import UnknownTimezone, zone
+
+        try:
+            zone(self.timezone)
+        except UnknownTimezone as e:
+            raise SystemExit(str(e)) from None
+        from .coordinator.decidim import MappingError, parse_mapping
+
+        try:
+            parse_mapping(self.decidim_categories)
+        except MappingError as e:
+            raise SystemExit(str(e)) from None
+
+    @property
+    def tz(self):
+        """The city's zone (a ZoneInfo)."""
+        from .localtime import zone
+
+        return zone(self.timezone)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -127,7 +127,10 @@ def test_reference_data_and_consent_versions(admin_client, store):
                                                   "text_en": "I agree to be contacted again about the participatory budget."})
     assert r.status_code == 200
     assert refdata.current_consent(store.db())["version"] == "2027-01"
-    assert store.db()["consent_texts"].count == 2
+    assert store.db()["consent_texts"].count_where("purpose = 'follow_up'") == 2
+    # Only the follow-up text changed: the reporter's and the volunteer's texts are still current.
+    assert refdata.current_consent(store.db(), "reporter_contact")["version"] == "reporter-2026-01"
+    assert refdata.current_consent(store.db(), "volunteer")["version"] == "volunteer-2026-01"
     r = admin_client.post("/admin/consent", data={"csrf_token": token, "version": "2027-01", "text_fr": "x" * 30, "text_en": "y" * 30})
     assert r.status_code == 400 and "existe déjà" in r.text
 

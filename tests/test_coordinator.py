@@ -70,19 +70,22 @@ def test_map_page_and_geojson(coordinator_client, data):
 
 
 def test_export_download_matches_db_and_is_audited(coordinator_client, data, store):
-    r = coordinator_client.get("/coordinator/exports/encounters.csv?start=2026-11-01&end=2026-11-30&zone=secteur-2")
+    token = csrf(coordinator_client)
+    r = coordinator_client.post("/coordinator/exports/encounters.csv",
+                                data={"csrf_token": token, "start": "2026-11-01", "end": "2026-11-30", "zone": "secteur-2"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     text = r.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert len(rows) == 3 and all(row["note"] == "<script>alert(1)</script>" for row in rows)
-    gj = coordinator_client.get("/coordinator/exports/reports.geojson").json()
+    gj = coordinator_client.post("/coordinator/exports/reports.geojson", data={"csrf_token": token}).json()
     assert gj["features"][0]["geometry"]["coordinates"] == [5.73, 45.18]
     audit = list(store.db().query("select * from audit_log where action = 'export' order by id"))
     assert [a["target_type"] for a in audit] == ["encounters", "reports"]
-    assert coordinator_client.get("/coordinator/exports/users.csv").status_code == 404
-    assert coordinator_client.get("/coordinator/exports/encounters.xlsx").status_code == 404
+    assert coordinator_client.post("/coordinator/exports/users.csv", data={"csrf_token": token}).status_code == 404
+    assert coordinator_client.post("/coordinator/exports/encounters.xlsx", data={"csrf_token": token}).status_code == 404
+    assert coordinator_client.post("/coordinator/exports/encounters.decidim", data={"csrf_token": token}).status_code == 404
 
 
 def test_followups_listed_and_marked_done(coordinator_client, data, store):
@@ -95,7 +98,7 @@ def test_followups_listed_and_marked_done(coordinator_client, data, store):
 
 
 def test_field_workers_never_read_contacts(field_client, data):
-    for url in ("/coordinator/followups", "/coordinator/exports/encounters.csv", "/coordinator/privacy"):
+    for url in ("/coordinator/followups", "/coordinator/exports", "/coordinator/privacy"):
         r = field_client.get(url)
         assert r.status_code == 403 and "resident@example.org" not in r.text
 
@@ -103,22 +106,55 @@ def test_field_workers_never_read_contacts(field_client, data):
 def test_planning_an_outing_for_members(coordinator_client, make_user, store):
     worker = make_user("field", name="Nadia")
     token = csrf(coordinator_client)
+    when = {"planned_start": "14:00", "planned_end": "16:30", "meeting_point": "Devant la halle du marché Saint-Bruno",
+            "meeting_lat": "45,1893", "meeting_lon": "5.7162"}
     r = coordinator_client.post("/coordinator/planning", data={
-        "csrf_token": token, "zone": "secteur-6", "planned_date": "2099-01-15", "format": "market", "members": [str(worker["id"])]})
+        "csrf_token": token, "zone": "secteur-6", "planned_date": "2099-01-15", "format": "market",
+        "members": [str(worker["id"])], **when})
     assert r.status_code == 400 and "un an" in r.text  # more than a year ahead
     from datetime import date, timedelta
 
     day = (date.today() + timedelta(days=3)).isoformat()
     r = coordinator_client.post("/coordinator/planning", data={
-        "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])]})
-    assert r.status_code == 200 and "Nadia" in r.text
+        "csrf_token": token, "zone": "secteur-6", "planned_date": day, "format": "market", "members": [str(worker["id"])], **when})
+    assert r.status_code == 200 and "Nadia" in r.text and "14:00–16:30" in r.text and "halle du marché" in r.text
     from outreach.field import outings
 
     # What the worker's phone gets at its next bootstrap.
     mine = outings.for_user(store.db(), worker["id"], date.today())
     assert [(p["zone"], p["planned_date"], [m["id"] for m in p["members"]]) for p in mine] == [("secteur-6", day, [worker["id"]])]
+    assert (mine[0]["planned_start"], mine[0]["planned_end"], mine[0]["meeting_point"]) == ("14:00", "16:30", when["meeting_point"])
+    assert mine[0]["meeting_location"] == {"lat": 45.1893, "lon": 5.7162}
+    # Cancelling asks first; a POST without the confirmation changes nothing.
     r = coordinator_client.post(f"/coordinator/planning/{mine[0]['id']}/cancel", data={"csrf_token": token})
+    assert r.status_code == 200 and "Annuler cette sortie ?" in r.text
+    assert len(outings.for_user(store.db(), worker["id"], date.today())) == 1
+    r = coordinator_client.post(f"/coordinator/planning/{mine[0]['id']}/cancel", data={"csrf_token": token, "confirm": "yes"})
     assert r.status_code == 200 and outings.for_user(store.db(), worker["id"], date.today()) == []
+
+
+def test_planned_time_and_meeting_point_reach_the_phone_and_a_cancellation_too(app, coordinator_client, make_user, store):
+    """Through the API the phone uses: bootstrap carries the plan, then says the outing was cancelled."""
+    from datetime import date, timedelta
+
+    from tests.conftest import signed_in_client
+
+    worker = make_user("field", name="Nadia")
+    phone = signed_in_client(app, worker)
+    token = csrf(coordinator_client)
+    day = (date.today() + timedelta(days=2)).isoformat()
+    coordinator_client.post("/coordinator/planning", data={
+        "csrf_token": token, "zone": "secteur-3", "planned_date": day, "format": "stand", "members": [str(worker["id"])],
+        "planned_start": "09:30", "planned_end": "12:00", "meeting_point": "Arrêt de tram Chavant"})
+    plan = phone.get("/api/v1/bootstrap").json()["outings"]
+    assert [(o["planned_date"], o["planned_start"], o["planned_end"], o["meeting_point"], o["meeting_location"]) for o in plan] == [
+        (day, "09:30", "12:00", "Arrêt de tram Chavant", None)]
+    coordinator_client.post(f"/coordinator/planning/{plan[0]['id']}/cancel", data={"csrf_token": token, "confirm": "yes"})
+    boot = phone.get("/api/v1/bootstrap").json()
+    assert boot["outings"] == []
+    assert [(c["id"], c["planned_date"], c["planned_start"]) for c in boot["cancelled_outings"]] == [(plan[0]["id"], day, "09:30")]
+    other = signed_in_client(app, make_user("field", name="Autre"))
+    assert other.get("/api/v1/bootstrap").json()["cancelled_outings"] == []
 
 
 def test_devices_page_flags_silent_phones(coordinator_client, make_user, store):
@@ -155,13 +191,24 @@ def test_privacy_request_through_the_pages(coordinator_client, data, store):
     assert "resident@example.org" not in json.dumps(list(store.db()["audit_log"].rows))
 
 
-def test_semicolon_export_through_the_page(coordinator_client, data):
-    r = coordinator_client.get("/coordinator/exports/encounters.csv?zone=secteur-2&sep=semicolon")
+def test_french_spreadsheet_export_through_the_page(coordinator_client, data):
+    token = csrf(coordinator_client)
+    r = coordinator_client.post("/coordinator/exports/encounters.csv-fr", data={"csrf_token": token, "zone": "secteur-2"})
     assert r.status_code == 200
-    header = r.content.decode("utf-8").splitlines()[0]
-    assert header.startswith("\ufeffid;occurred_at;zone")
-    assert coordinator_client.get("/coordinator/exports/encounters.csv?sep=tab").status_code == 400
-    assert "sep=semicolon" in coordinator_client.get("/coordinator/exports").text
+    assert r.content.decode("utf-8").splitlines()[0].startswith("\ufeffIdentifiant;Date et heure;Code secteur;Secteur")
+    assert "tableur-fr.csv" in r.headers["content-disposition"]
+    page = coordinator_client.get("/coordinator/exports").text
+    assert 'action="/coordinator/exports/encounters.csv-fr"' in page and 'action="/coordinator/exports/reports.decidim"' in page
+
+
+def test_an_export_cannot_be_forged_by_a_link_or_another_site(coordinator_client, store):
+    """A download writes the audit log: a GET (a link, an image) or a form without the token is refused."""
+    assert coordinator_client.get("/coordinator/exports/encounters.csv").status_code == 405
+    assert coordinator_client.post("/coordinator/exports/encounters.csv", data={"start": "2026-01-01"}).status_code == 403
+    r = coordinator_client.post("/coordinator/exports/encounters.csv", data={"csrf_token": csrf(coordinator_client)},
+                                headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert store.db()["audit_log"].count == 0
 
 
 def test_a_long_followup_list_says_it_shows_the_oldest_first(coordinator_client, store, monkeypatch):

@@ -59,9 +59,12 @@ def test_odd_but_harmless_parameters_are_fine(coordinator_client, store, query):
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("query", ["start=2026-13-01", "zone=nowhere", "after=%ff%fe"])
+@pytest.mark.parametrize("query", ["start=2026-13-01", "zone=nowhere", "end=2026-02-30", "start=" + "9" * 300])
 def test_bad_export_filters(coordinator_client, store, query):
-    r = coordinator_client.get(f"/coordinator/exports/encounters.csv?{query}")
+    from urllib.parse import parse_qsl
+
+    form = dict(parse_qsl(query), csrf_token=csrf(coordinator_client))
+    r = coordinator_client.post("/coordinator/exports/encounters.csv", data=form)
     assert r.status_code == 400 and "text/html" in r.headers["content-type"]
     assert store.db()["audit_log"].count == 0  # refused exports are not recorded as done
 
@@ -95,11 +98,20 @@ def future(days=5):
         ({"zone": "secteur-1", "planned_date": future(), "format": "market", "members": ["999999"]}, "Membre de l'équipe inconnu"),
         ({"zone": "secteur-1", "planned_date": future(), "format": "market", "members": ["1; drop table outings"]}, "Membre de l'équipe inconnu"),
         ({"zone": "secteur-1", "planned_date": future(), "format": "market", "members": []}, "au moins un membre"),
+        ({"planned_start": "25:00"}, "HH:MM"),
+        ({"planned_end": "9h"}, "HH:MM"),
+        ({"planned_start": "16:00", "planned_end": "15:59"}, "L'heure de fin est avant"),
+        ({"meeting_point": "   "}, "Dites où l'équipe se retrouve"),
+        ({"meeting_point": "x" * 201}, "moins de 200 caractères"),
+        ({"meeting_lat": "45.2"}, "latitude et une longitude"),
+        ({"meeting_lat": "91", "meeting_lon": "5"}, "latitude et une longitude"),
+        ({"meeting_lat": "1e400", "meeting_lon": "nan"}, "latitude et une longitude"),
     ],
 )
 def test_bad_planning_forms(coordinator_client, make_user, store, form, field_message):
     worker = make_user("field")
-    form = dict(form)
+    form = {"zone": "secteur-1", "planned_date": future(), "format": "market", "planned_start": "10:00",
+            "planned_end": "12:00", "meeting_point": "Place Saint-Bruno", **form}
     form.setdefault("members", [str(worker["id"])])
     r = coordinator_client.post("/coordinator/planning", data={"csrf_token": csrf(coordinator_client), **form})
     assert r.status_code == 400 and field_message in html.unescape(r.text)
@@ -123,7 +135,8 @@ def test_unknown_ids_in_paths(coordinator_client):
     token = csrf(coordinator_client)
     assert coordinator_client.post("/coordinator/followups/not-a-contact/done", data={"csrf_token": token}).status_code == 404
     assert coordinator_client.post("/coordinator/followups/..%2F..%2Fetc/done", data={"csrf_token": token}).status_code == 404
-    assert coordinator_client.post("/coordinator/planning/nope/cancel", data={"csrf_token": token}).status_code == 400
+    assert coordinator_client.post("/coordinator/planning/nope/cancel", data={"csrf_token": token, "confirm": "yes"}).status_code == 400
+    assert coordinator_client.get("/coordinator/planning/nope/cancel").status_code == 404
     assert coordinator_client.get("/coordinator/outings/<script>").status_code == 404
     assert coordinator_client.get("/coordinator/followups?purpose=<b>").status_code == 400
     assert coordinator_client.get("/coordinator/audit?before=1e99").status_code == 400

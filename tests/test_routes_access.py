@@ -32,7 +32,7 @@ EXPECTED = {
     "open311_requests_post": PUBLIC, "open311_request": PUBLIC, "open311_token": PUBLIC,
     # coordinators and admins
     "dashboard": OFFICE, "encounters": OFFICE, "outings": OFFICE, "outing_report": OFFICE, "map": OFFICE, "map_data": OFFICE,
-    "planning": OFFICE, "planning_submit": OFFICE, "planning_cancel": OFFICE, "exports": OFFICE, "export_download": OFFICE,
+    "planning": OFFICE, "planning_submit": OFFICE, "planning_cancel": OFFICE, "planning_cancel_confirm": OFFICE, "exports": OFFICE, "export_download": OFFICE,
     "followups": OFFICE, "followup_done": OFFICE, "devices": OFFICE, "audit": OFFICE, "privacy": OFFICE,
     "privacy_search": OFFICE, "privacy_export": OFFICE, "privacy_erase": OFFICE, "privacy_purge": OFFICE,
     "admin_users": ADMIN, "admin_invite": ADMIN, "admin_role": ADMIN, "admin_active": ADMIN, "admin_reset_link": ADMIN,

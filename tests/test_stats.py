@@ -13,7 +13,7 @@ def snapshot(db):
 def test_overview_counts_encounters_people_tools_and_outcomes(fresh_db):
     add_encounter(fresh_db, people_count=3, tools=["petition", "agora"], interest="wants_to_take_part")
     add_encounter(fresh_db, zone="secteur-2", people_count=1, tools=["petition"], outcome="declined", interest="none")
-    add_encounter(fresh_db, occurred_at="2026-10-31T23:00:00+00:00", people_count=50)  # outside the period
+    add_encounter(fresh_db, occurred_at="2026-10-31T22:59:00+00:00", people_count=50)  # 23:59 in Paris: outside
     o = stats.overview(fresh_db, NOV)
     assert o["totals"] == {"encounters": 2, "people": 4, "tallied": 0, "reached": 4}
     assert o["outcome"] == {"conversation": 1, "declined": 1}
@@ -107,7 +107,8 @@ def test_overview_equals_direct_counts_after_random_writes(fresh_db):
     for zone in ("secteur-2", None):
         period = stats.Period(date(2026, 11, 3), date(2026, 11, 24), zone)
         o = stats.overview(fresh_db, period)
-        where = "occurred_at >= '2026-11-03' and occurred_at < '2026-11-25'" + (" and zone = 'secteur-2'" if zone else "")
+        # Local days in Paris (UTC+1 in November): 3 Nov 00:00 local is 2 Nov 23:00 UTC.
+        where = "occurred_at >= '2026-11-02T23:00:00+00:00' and occurred_at < '2026-11-24T23:00:00+00:00'" + (" and zone = 'secteur-2'" if zone else "")
         n, people = fresh_db.execute(f"select count(*), coalesce(sum(people_count), 0) from encounters where {where}").fetchone()
         assert o["totals"] == {"encounters": n, "people": people, "tallied": 0, "reached": people}
         direct = {

@@ -130,7 +130,9 @@ def test_exports_carry_the_vocabulary_labels_beside_the_codes(fresh_db):
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
 def test_the_export_download_labels_codes_in_the_coordinators_language(reported, coordinator_client, locale):
-    r = coordinator_client.get("/coordinator/exports/encounters.csv", headers={"Accept-Language": locale})
+    coordinator_client.get("/login")
+    r = coordinator_client.post("/coordinator/exports/encounters.csv", headers={"Accept-Language": locale},
+                                data={"csrf_token": coordinator_client.cookies.get("outreach_csrf")})
     assert r.status_code == 200
     row = next(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"), newline="")))
     assert row["place_type"] == "transport"

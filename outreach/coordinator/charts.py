@@ -11,9 +11,9 @@ from typing import Iterable, Mapping
 
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 210
+LABEL_WIDTH = 290  # room for the longest French tool name ("Consultation sur un grand projet")
 VALUE_WIDTH = 64
-CHART_WIDTH = 560
+CHART_WIDTH = 640
 
 
 def bars(values: Mapping[str, int], labels: Mapping[str, str], order: Iterable[str] | None = None) -> dict:

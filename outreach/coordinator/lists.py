@@ -2,7 +2,9 @@
 
 Pages are walked with a cursor (the sort key and id of the last row shown), never OFFSET:
 page 1 and page 10,000 cost the same, and a cursor pointing nowhere just gives an empty page.
-Filter messages are English msgids; the view translates them.
+Filter messages are English msgids; the view translates them. Filter dates are the city's local
+days: each becomes the UTC instant at which it begins (``localtime.start_of_day``) before it
+meets the stored instants, so an encounter at 00:30 local time is on its own day's page.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Mapping
 
 from sqlite_utils import Database
 
-from .. import vocab
+from .. import localtime, vocab
 from ..i18n import gettext as _
 
 PAGE_SIZE = 50
@@ -160,7 +162,7 @@ def _page(rows: list[dict], key: str) -> dict:
 
 def encounters_page(db: Database, f: Filters, limit: int = PAGE_SIZE) -> dict:
     """One page of encounters, newest first, with tool codes and the worker's name (never a contact)."""
-    where, params = encounter_where(f)
+    where, params = encounter_where(f, tz=localtime.zone_of(db))
     if f.after:
         where.append("(e.occurred_at, e.id) < (?, ?)")
         params += list(f.after)
@@ -178,17 +180,16 @@ def encounters_page(db: Database, f: Filters, limit: int = PAGE_SIZE) -> dict:
     return _page(rows, "occurred_at") if limit == PAGE_SIZE else {"rows": rows[:limit], "next": None}
 
 
-def encounter_where(f: Filters, alias: str = "e") -> tuple[list[str], list]:
-    """SQL conditions for the encounter filters (shared by the list, the map and the exports)."""
+def encounter_where(f: Filters, alias: str = "e", tz=None) -> tuple[list[str], list]:
+    """SQL conditions for the encounter filters (shared by the list, the map and the exports).
+
+    ``tz``: the city's zone (``localtime.zone_of(db)``); the start and end days are local days.
+    """
     where: list[str] = []
     params: list = []
     a = alias
-    if f.start:
-        where.append(f"{a}.occurred_at >= ?")
-        params.append(f.start.isoformat())
-    if f.end:
-        where.append(f"{a}.occurred_at < date(?, '+1 day')")
-        params.append(f.end.isoformat())
+    tz = tz or localtime.zone(localtime.DEFAULT_TIMEZONE)
+    where_period(where, params, f, f"{a}.occurred_at", tz)
     for name, col in (("zone", "zone"), ("outing", "outing_id"), ("worker", "user_id"), ("outcome", "outcome"),
                       ("interest", "interest"), ("place_type", "place_type")):
         value = getattr(f, name)
@@ -201,17 +202,29 @@ def encounter_where(f: Filters, alias: str = "e") -> tuple[list[str], list]:
     return where, params
 
 
+def where_period(where: list[str], params: list, f: Filters, column: str, tz) -> None:
+    """Conditions keeping the instants of ``column`` that fall within the filters' local days."""
+    if f.start:
+        where.append(f"{column} >= ?")
+        params.append(localtime.start_of_day(f.start, tz))
+    if f.end:
+        where.append(f"{column} < ?")
+        params.append(localtime.end_of_day_exclusive(f.end, tz))
+
+
 _OUTING_KEY = "coalesce(o.started_at, o.planned_date, o.created_at, '')"
+# The local day an outing belongs to (as agg_outings counts it): started, else planned, else created.
+_OUTING_DAY = "coalesce(local_day(o.started_at), o.planned_date, local_day(o.created_at), '')"
 
 
 def outing_where(f: Filters) -> tuple[list[str], list]:
     where: list[str] = []
     params: list = []
     if f.start:
-        where.append(f"{_OUTING_KEY} >= ?")
+        where.append(f"{_OUTING_DAY} >= ?")
         params.append(f.start.isoformat())
     if f.end:
-        where.append(f"{_OUTING_KEY} < date(?, '+1 day')")
+        where.append(f"{_OUTING_DAY} <= ?")
         params.append(f.end.isoformat())
     for name in ("zone", "status", "format"):
         value = getattr(f, name)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .lists import Filters, encounter_where
+from .. import localtime
+from .lists import Filters, encounter_where, where_period
 
 MAX_POINTS = 5000
 
 
 def points(db: Database, f: Filters) -> dict:
     """Encounters grouped by place (count, people) and the latest reports, each capped at MAX_POINTS."""
-    where, params = encounter_where(f)
+    tz = localtime.zone_of(db)
+    where, params = encounter_where(f, tz=tz)
     where.append("e.lat is not null and e.lon is not null")
     encounters = list(
         db.query(
@@ -26,12 +28,7 @@ def points(db: Database, f: Filters) -> dict:
         )
     )
     rwhere, rparams = ["r.lat is not null", "r.lon is not null"], []
-    if f.start:
-        rwhere.append("r.received_at >= ?")
-        rparams.append(f.start.isoformat())
-    if f.end:
-        rwhere.append("r.received_at < date(?, '+1 day')")
-        rparams.append(f.end.isoformat())
+    where_period(rwhere, rparams, f, "r.received_at", tz)
     if f.zone:
         rwhere.append("r.zone = ?")
         rparams.append(f.zone)

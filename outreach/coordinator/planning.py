@@ -1,11 +1,16 @@
 """Outings planned by coordinators: a row in ``outings`` with status ``planned`` and its members.
 
-The phone learns about them from ``GET /api/v1/bootstrap`` (the members' planned outings);
-when a member starts the outing in the field, the sync turns it into ``started``.
+A planned outing has a day, a start and an end time (local, HH:MM) and a meeting point (words,
+and optionally a position). The phone learns about them from ``GET /api/v1/bootstrap`` (the
+members' planned outings); when a member starts the outing in the field, the sync turns it
+into ``started``. Cancelling deletes the outing and leaves a line in ``outing_cancellations``,
+which bootstrap hands to its members' phones so that they drop it from their plan.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import date
 from typing import Mapping
@@ -16,6 +21,9 @@ from .. import audit, vocab
 from ..i18n import gettext as _
 from ..refdata import codes, now_iso
 from .lists import parse_day
+
+
+MEETING_POINT_MAX = 200
 
 
 class PlanError(ValueError):
@@ -43,6 +51,29 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
             errors["planned_date"] = _("Plan at most a year ahead.")
     except ValueError:
         errors["planned_date"] = _("Enter a date as YYYY-MM-DD.")
+    times = {}
+    for name in ("planned_start", "planned_end"):
+        raw = (form.get(name) or "").strip()
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", raw):
+            errors[name] = _("Enter a time as HH:MM.")
+        times[name] = raw
+    if "planned_start" not in errors and "planned_end" not in errors and times["planned_end"] <= times["planned_start"]:
+        errors["planned_end"] = _("The end time is before the start time.")
+    meeting_point = " ".join((form.get("meeting_point") or "").split())
+    if not meeting_point:
+        errors["meeting_point"] = _("Say where the team meets.")
+    elif len(meeting_point) > MEETING_POINT_MAX:
+        errors["meeting_point"] = _("Keep the meeting point under 200 characters.")
+    position = {"meeting_lat": None, "meeting_lon": None}
+    raw_lat, raw_lon = (form.get("meeting_lat") or "").strip(), (form.get("meeting_lon") or "").strip()
+    if raw_lat or raw_lon:
+        try:
+            lat, lon = float(raw_lat.replace(",", ".")), float(raw_lon.replace(",", "."))
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+            position = {"meeting_lat": round(lat, 6), "meeting_lon": round(lon, 6)}
+        except (ValueError, OverflowError):
+            errors["meeting_position"] = _("Give a latitude and a longitude in degrees (e.g. 45.188 and 5.724), or neither.")
     member_ids: list[int] = []
     for m in members:
         if not (m.isdigit() and len(m) <= 12):
@@ -63,7 +94,8 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
             errors["members"] = _("Unknown team member.")
     if errors:
         raise PlanError(errors)
-    return {"zone": zone, "format": fmt, "planned_date": day.isoformat(), "members": member_ids}
+    return {"zone": zone, "format": fmt, "planned_date": day.isoformat(), "members": member_ids, **times,
+            "meeting_point": meeting_point, **position}
 
 
 def plan(db: Database, plan: dict, user_id: int) -> str:
@@ -78,6 +110,11 @@ def plan(db: Database, plan: dict, user_id: int) -> str:
             "format": plan["format"],
             "status": "planned",
             "planned_date": plan["planned_date"],
+            "planned_start": plan["planned_start"],
+            "planned_end": plan["planned_end"],
+            "meeting_point": plan["meeting_point"],
+            "meeting_lat": plan["meeting_lat"],
+            "meeting_lon": plan["meeting_lon"],
             "debrief": "",
             "created_by": user_id,
             "created_at": now,
@@ -90,13 +127,34 @@ def plan(db: Database, plan: dict, user_id: int) -> str:
     return outing_id
 
 
-def cancel(db: Database, outing_id: str, user_id: int) -> bool:
-    """Remove a planned outing that nobody has started (False if it is unknown or already started)."""
-    rows = list(db.query("select status from outings where id = ?", [outing_id]))
+def cancellable(db: Database, outing_id: str) -> dict | None:
+    """A planned outing nobody has started, with its members' names (None otherwise)."""
+    rows = list(db.query(
+        "select o.id, o.zone, o.format, o.status, o.planned_date, o.planned_start, o.planned_end, o.meeting_point, "
+        "(select group_concat(u.display_name, ', ') from outing_members m join users u on u.id = m.user_id "
+        " where m.outing_id = o.id) as members from outings o where o.id = ?", [outing_id]))
     if not rows or rows[0]["status"] != "planned":
-        return False
+        return None
     if list(db.query("select 1 from encounters where outing_id = ? limit 1", [outing_id])):
+        return None
+    return rows[0]
+
+
+def cancel(db: Database, outing_id: str, user_id: int) -> bool:
+    """Remove a planned outing that nobody has started (False if it is unknown or already started).
+
+    Its members' phones are told through bootstrap (``outing_cancellations``) on their next sync.
+    """
+    outing = cancellable(db, outing_id)
+    if outing is None:
         return False
+    members = [r["user_id"] for r in db.query("select user_id from outing_members where outing_id = ?", [outing_id])]
+    db["outing_cancellations"].upsert(
+        {"outing_id": outing_id, "zone": outing["zone"], "format": outing["format"],
+         "planned_date": outing["planned_date"], "planned_start": outing["planned_start"],
+         "members": json.dumps(members), "cancelled_at": now_iso(), "cancelled_by": user_id},
+        pk="outing_id",
+    )
     db.execute("delete from outing_members where outing_id = ?", [outing_id])
     db.execute("delete from outing_tallies where outing_id = ?", [outing_id])
     db.execute("delete from outings where id = ? and status = 'planned'", [outing_id])
@@ -108,10 +166,25 @@ def planned(db: Database, today: date, limit: int = 200) -> list[dict]:
     """Planned outings from today on, with their members' names."""
     return list(
         db.query(
-            "select o.id, o.zone, o.format, o.planned_date, "
+            "select o.id, o.zone, o.format, o.planned_date, o.planned_start, o.planned_end, o.meeting_point, "
+            "o.meeting_lat, o.meeting_lon, "
             "(select group_concat(u.display_name, ', ') from outing_members m join users u on u.id = m.user_id "
             " where m.outing_id = o.id) as members "
-            "from outings o where o.status = 'planned' and o.planned_date >= ? order by o.planned_date, o.id limit ?",
+            "from outings o where o.status = 'planned' and o.planned_date >= ? "
+            "order by o.planned_date, o.planned_start, o.id limit ?",
             [today.isoformat(), limit],
         )
     )
+
+
+def cancelled_for_user(db: Database, user_id: int, since: date) -> list[dict]:
+    """Outings this user was a member of, cancelled, that were planned from ``since`` on (for the phone)."""
+    return [
+        {"id": r["outing_id"], "zone": r["zone"], "format": r["format"], "planned_date": r["planned_date"],
+         "planned_start": r["planned_start"], "cancelled_at": r["cancelled_at"]}
+        for r in db.query(
+            "select * from outing_cancellations where planned_date >= ? and exists "
+            "(select 1 from json_each(members) where value = ?) order by planned_date, outing_id",
+            [since.isoformat(), user_id],
+        )
+    ]

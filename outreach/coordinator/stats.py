@@ -7,6 +7,9 @@ outings. Inserts of encounters and encounter_tools are counted by their writer, 
 transaction, once per batch (migration m051: per-row triggers cost more than the inserts):
 ``add_encounters`` after inserting encounters with their tools, ``add_tools`` after attaching
 tools to an encounter already counted. ``rebuild`` refills everything from the source rows.
+
+Days are the city's local days (``localtime``): ``local_day()`` in SQL, ``localtime.day_of`` in
+Python, both in the zone the database was configured with.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from .. import vocab
+from .. import localtime, vocab
 from ..db import insert_rows
 
 ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
@@ -26,7 +29,7 @@ ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
 
 @dataclass(frozen=True)
 class Period:
-    """An inclusive range of UTC days, optionally one zone."""
+    """An inclusive range of local days, optionally one zone."""
 
     start: date
     end: date
@@ -51,7 +54,7 @@ def default_period(today: date | None = None, weeks: int = 8) -> Period:
 # The same expressions as rebuild(), restricted to the rows just inserted (ids as one JSON list).
 _ADD_ENCOUNTERS = (
     "insert into agg_encounters (day, zone, dim, value, n, people) "
-    "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), d.dim, "
+    "select local_day(e.occurred_at), coalesce(e.zone, ''), d.dim, "
     "case d.dim when 'outcome' then coalesce(e.outcome, '') when 'interest' then coalesce(e.interest, '') "
     "when 'place_type' then coalesce(e.place_type, '') else '' end, count(*), sum(e.people_count) "
     "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
@@ -62,7 +65,7 @@ _ADD_ENCOUNTERS = (
 )
 _ADD_TOOLS = (
     "insert into agg_tools (day, zone, tool, interest, n, people) "
-    "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+    "select local_day(e.occurred_at), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
     "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
     "join encounter_tools et on et.encounter_id = e.id{only} "
     "where true group by 1, 2, 3, 4 "
@@ -102,8 +105,10 @@ def add_encounter_rows(db: Database, rows) -> None:
     """
     enc: dict[tuple, list[int]] = {}
     tools_agg: dict[tuple, list[int]] = {}
+    tz = localtime.zone_of(db)
+    day_of = localtime.day_of
     for occurred_at, zone, outcome, interest, place_type, people, tools in rows:
-        day = occurred_at[:10]
+        day = day_of(occurred_at, tz)
         zone = zone if zone is not None else ""
         for key in (("all", day, zone, ""), ("outcome", day, zone, outcome if outcome is not None else ""),
                     ("interest", day, zone, interest if interest is not None else ""),
@@ -176,23 +181,23 @@ def rebuild(db: Database) -> None:
         db.execute("delete from agg_outings")
         db.execute(
             "insert into agg_encounters (day, zone, dim, value, n, people) "
-            "select substr(occurred_at, 1, 10), coalesce(zone, ''), 'all', '', count(*), sum(people_count) "
+            "select local_day(occurred_at), coalesce(zone, ''), 'all', '', count(*), sum(people_count) "
             "from encounters group by 1, 2"
         )
         for dim in ENCOUNTER_DIMS:
             db.execute(
                 "insert into agg_encounters (day, zone, dim, value, n, people) "
-                f"select substr(occurred_at, 1, 10), coalesce(zone, ''), '{dim}', coalesce({dim}, ''), "
+                f"select local_day(occurred_at), coalesce(zone, ''), '{dim}', coalesce({dim}, ''), "
                 "count(*), sum(people_count) from encounters group by 1, 2, 4"
             )
         db.execute(
             "insert into agg_tools (day, zone, tool, interest, n, people) "
-            "select substr(e.occurred_at, 1, 10), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+            "select local_day(e.occurred_at), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
             "from encounter_tools et join encounters e on e.id = et.encounter_id group by 1, 2, 3, 4"
         )
         db.execute(
             "insert into agg_outings (day, zone, status, format, n) "
-            "select coalesce(substr(started_at, 1, 10), planned_date, substr(created_at, 1, 10), ''), "
+            "select coalesce(local_day(started_at), planned_date, local_day(created_at), ''), "
             "coalesce(zone, ''), status, format, count(*) from outings group by 1, 2, 3, 4"
         )
 
@@ -206,9 +211,7 @@ def _where(period: Period, day_col: str = "day", zone_col: str = "zone") -> tupl
     return sql, params
 
 
-def iso_week(day: str) -> str:
-    year, week, _ = date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
+iso_week = localtime.iso_week
 
 
 def weeks_of(period: Period) -> list[str]:
@@ -278,8 +281,10 @@ def overview(db: Database, period: Period) -> dict:
     ):
         outings[status] = n
 
+    # Reports are filtered on the instants at which the period's first and last local days begin and end.
+    tz = localtime.zone_of(db)
     rwhere = "received_at >= ? and received_at < ?"
-    rparams: list = [period.start_iso, period.end_exclusive_iso]
+    rparams: list = [localtime.start_of_day(period.start, tz), localtime.end_of_day_exclusive(period.end, tz)]
     if period.zone is not None:
         rwhere += " and zone = ?"
         rparams.append(period.zone)

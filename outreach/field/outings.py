@@ -138,12 +138,13 @@ def for_user(db: Database, user_id: int, today: date | None = None) -> list[dict
     today = today or date.today()
     rows = db.query(
         """
-        select o.id, o.version, o.zone, o.format, o.status, o.planned_date, o.started_at, o.ended_at
+        select o.id, o.version, o.zone, o.format, o.status, o.planned_date, o.planned_start, o.planned_end,
+               o.meeting_point, o.meeting_lat, o.meeting_lon, o.started_at, o.ended_at
         from outings o join outing_members m on m.outing_id = o.id
         where m.user_id = :user and (
             (o.status = 'planned' and (o.planned_date is null or o.planned_date >= :since))
             or (o.status = 'started' and o.started_at >= :recent))
-        order by coalesce(o.planned_date, o.started_at), o.id
+        order by coalesce(o.planned_date, o.started_at), o.planned_start, o.id
         limit 100
         """,
         {"user": user_id, "since": (today - timedelta(days=1)).isoformat(), "recent": (today - timedelta(days=2)).isoformat()},
@@ -155,7 +156,10 @@ def for_user(db: Database, user_id: int, today: date | None = None) -> list[dict
             "where m.outing_id = ? order by u.display_name",
             [row["id"]],
         )
-        out.append(dict(row, members=[dict(m) for m in members]))
+        row = dict(row, members=[dict(m) for m in members])
+        lat, lon = row.pop("meeting_lat"), row.pop("meeting_lon")
+        row["meeting_location"] = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+        out.append(row)
     return out
 
 

@@ -37,7 +37,7 @@ async def report_form(request: Request, values: dict | None = None, errors: dict
     values = values or {}
     return render(request, "report.html", {
         "categories": [(c["code"], c["label"]) for c in ref["categories"]],
-        "consent": ref["consent"],
+        "consent": ref["consents"]["reporter_contact"],
         "values": values,
         "errors": errors or {},
         "message": message,
@@ -225,7 +225,7 @@ async def worksites(request: Request, errors: dict | None = None, values: dict |
         "worksites": rows,
         "category_labels": labels,
         "labels": {s: rs.label(s) for s in rs.STATES},
-        "consent": ref["consent"],
+        "consent": ref["consents"]["volunteer"],
         "errors": errors or {},
         "values": values or {},
         "failed": failed,

@@ -87,11 +87,15 @@ def test_a_planned_outing_reaches_the_field_workers_phone(office, page, live_ser
     day = (date.today() + timedelta(days=2)).isoformat()
     office.get_by_label("Secteur").select_option("secteur-5")
     office.get_by_label("Date").fill(day)
+    office.get_by_label("Heure de début").fill("14:00")
+    office.get_by_label("Heure de fin").fill("16:30")
+    office.get_by_label("Lieu de rendez-vous").fill("Devant la halle du marché")
     office.get_by_label("Format").select_option("door_to_door")
     office.get_by_label("Inès Terrain").check()
     office.get_by_role("button", name="Planifier cette sortie").click()
     assert "Sortie planifiée" in office.get_by_role("status").inner_text()
-    assert office.get_by_role("cell", name=day, exact=True).is_visible()
+    assert office.get_by_role("cell", name="14:00–16:30", exact=True).is_visible()
+    assert office.get_by_role("cell", name="Devant la halle du marché", exact=True).is_visible()
 
     # On the phone: the worker signs in and opens the field app; bootstrap brings the outing.
     login(page, live_server, worker)

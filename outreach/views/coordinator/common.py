@@ -4,16 +4,17 @@ the query string, the default period, and the labels every page template gets.""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Mapping
 
-from ... import refdata, vocab
+from ... import localtime, refdata, vocab
 from ...coordinator import lists, stats
 from ...coordinator.lists import FilterError, Filters
 
 
-def today() -> date:
-    return datetime.now(timezone.utc).date()
+def today(tz) -> date:
+    """Today in the city (``request.app.state.settings.tz``, or ``localtime.zone_of(db)``)."""
+    return localtime.today(tz)
 
 
 def reference(db, locale: str) -> dict:
@@ -39,10 +40,10 @@ def filters_or_errors(params: Mapping, ref: dict) -> tuple[Filters, dict]:
         return Filters(), e.errors
 
 
-def within_default_period(f: Filters) -> Filters:
-    """Filters without any date get the dashboard's default period (the last eight weeks)."""
+def within_default_period(f: Filters, tz) -> Filters:
+    """Filters without any date get the dashboard's default period (the last eight weeks, local days)."""
     if f.start is None and f.end is None:
-        period = stats.default_period(today())
+        period = stats.default_period(today(tz))
         return replace(f, start=period.start, end=period.end)
     return f
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ... import vocab
+from ... import localtime, vocab
 from ...coordinator import charts, choropleth, reach, stats
 from ...coordinator.lists import FilterError
 from ...i18n import get_locale
@@ -13,9 +13,9 @@ from ...web import render, run_db
 from .common import page_context, parse_filters, reference, today
 
 
-def _period(params, ref: dict) -> stats.Period:
+def _period(params, ref: dict, day) -> stats.Period:
     """The period and zone asked for; raises FilterError. A missing bound takes the default's."""
-    period = stats.default_period(today())
+    period = stats.default_period(day)
     f = parse_filters({k: params.get(k) for k in ("start", "end", "zone") if params.get(k) is not None}, ref)
     # One bound alone keeps the default length (eight weeks) on the other side.
     if f.end and not f.start:
@@ -33,10 +33,11 @@ def _period(params, ref: dict) -> stats.Period:
 def _dashboard_data(db, locale: str, params) -> dict:
     ref = reference(db, locale)
     errors: dict = {}
+    day = today(localtime.zone_of(db))
     try:
-        period = _period(params, ref)
+        period = _period(params, ref, day)
     except FilterError as e:
-        period, errors = stats.default_period(today()), e.errors
+        period, errors = stats.default_period(day), e.errors
     o = stats.overview(db, period)
     zones_shown = [period.zone] if period.zone else list(ref["zones"])
     by_zone = reach.by_zone(db, period)
@@ -57,7 +58,7 @@ def _dashboard_data(db, locale: str, params) -> dict:
                                  detail=o["zone_tool_tallied"]),
         "zone_week": charts.heat(o["zone_week"], zones_shown, o["weeks"], dict(ref["zones"], **{"": _("No zone")}),
                                  detail=o["zone_week_tallied"]),
-        "upcoming": stats.upcoming_outings(db, today(), period.zone),
+        "upcoming": stats.upcoming_outings(db, day, period.zone),
     }
 
 

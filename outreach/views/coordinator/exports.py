@@ -10,8 +10,7 @@ from ...coordinator import exports
 from ...coordinator.lists import FilterError, Filters
 from ...db import connect
 from ...i18n import get_locale
-from ...i18n import gettext as _
-from ...web import current_user, render, run_db, write_db
+from ...web import current_user, read_form, render, run_db, write_db
 from .common import filters_or_errors, page_context, parse_filters, reference, today, within_default_period
 
 
@@ -22,44 +21,45 @@ async def exports_page(request: Request):
 
     ref, f, errors = await run_db(request, load)
     if not errors:
-        f = within_default_period(f)
+        f = within_default_period(f, request.app.state.settings.tz)
     return render(request, "coordinator/exports.html", page_context(ref, f=f, errors=errors,
                                                                     kinds=exports.KINDS, formats=exports.FORMATS),
                   status_code=400 if errors else 200)
 
 
-def _stream(path, kind: str, fmt: str, f: Filters, delimiter: str, locale: str):
+def _stream(path, kind: str, fmt: str, f: Filters, locale: str, options: dict):
     # Its own connection: a streamed body is produced across several worker threads after
     # the request's own thread has moved on to other requests.
     db = connect(path)
     try:
-        for chunk in exports.chunks(db, kind, fmt, f, delimiter, locale):
+        for chunk in exports.chunks(db, kind, fmt, f, locale, **options):
             yield chunk.encode("utf-8")
     finally:
         db.close()
 
 
 async def export_download(request: Request):
+    """POST (with the form's CSRF token): a download writes the audit log, so no link may forge one."""
     kind, fmt = request.path_params["kind"], request.path_params["fmt"]
-    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+    if not exports.valid(kind, fmt):
         raise HTTPException(404)
+    form = await read_form(request)
+    params = {k: str(form.get(k)) for k in ("start", "end", "zone") if form.get(k) is not None}
 
     def load(db):
-        return parse_filters(request.query_params, reference(db, get_locale()))
+        return parse_filters(params, reference(db, get_locale()))
 
-    sep = request.query_params.get("sep") or "comma"
     try:
-        if sep not in exports.DELIMITERS:
-            raise FilterError({"sep": _("Unknown separator.")})
         f = await run_db(request, load)
     except FilterError as e:
         return render(request, "error.html", {"status": 400, "message": "; ".join(e.errors.values())}, status_code=400)
     user = current_user(request)
-    extra = {"separator": sep} if fmt == "csv" and sep != "comma" else {}
-    await write_db(request, exports.record, user["id"], kind, fmt, f, "web", **extra)
-    name = exports.filename(kind, fmt, today().isoformat())
+    settings = request.app.state.settings
+    await write_db(request, exports.record, user["id"], kind, fmt, f, "web")
+    name = exports.filename(kind, fmt, today(settings.tz).isoformat())
+    options = exports.options(settings) if fmt == exports.DECIDIM else {}
     return StreamingResponse(
-        _stream(request.app.state.settings.db_path, kind, fmt, f, exports.DELIMITERS[sep], get_locale()),
+        _stream(settings.db_path, kind, fmt, f, get_locale(), options),
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from xstatic.pkg import leaflet
 
-from ... import vocab
+from ... import localtime, vocab
 from ...coordinator import choropleth, reach, stats
 from ...coordinator import map as coverage_map
 from ...i18n import get_locale
@@ -22,7 +22,7 @@ def _map_data(db, locale: str, params) -> dict:
     ref = reference(db, locale)
     f, errors = filters_or_errors(params, ref)
     if not errors:
-        f = within_default_period(f)
+        f = within_default_period(f, localtime.zone_of(db))
     points = coverage_map.points(db, f) if not errors else {"encounters": [], "reports": []}
     shaded = None
     if not errors and f.start and f.end:

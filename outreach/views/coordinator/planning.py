@@ -1,4 +1,4 @@
-"""Outing planning: the planned outings, a form to plan one, and cancelling one not yet started."""
+"""Outing planning: the planned outings, a form to plan one, and cancelling one not yet started (after a confirmation)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse
 
 from datetime import timedelta
 
+from ... import localtime
 from ...coordinator import lists, planning, reach, stats
 from ...i18n import get_locale
 from ...i18n import gettext as _
@@ -23,7 +24,7 @@ def _weeks(params) -> int:
 
 
 def _planning_data(db, locale: str, weeks: int) -> dict:
-    day = today()
+    day = today(localtime.zone_of(db))
     period = stats.Period(day - timedelta(weeks=weeks) + timedelta(days=1), day)
     return {
         "ref": reference(db, locale),
@@ -44,11 +45,11 @@ async def planning_page(request: Request, errors: dict | None = None, values: di
         zone = request.query_params.get("zone", "")
         values = {"members": []}
         if zone in data["ref"]["zones"]:
-            values.update(zone=zone, planned_date=(today() + timedelta(days=1)).isoformat())
+            values.update(zone=zone, planned_date=(today(request.app.state.settings.tz) + timedelta(days=1)).isoformat())
     return render(
         request,
         "coordinator/planning.html",
-        page_context(**data, errors=errors or {}, values=values, done=done, today=today()),
+        page_context(**data, errors=errors or {}, values=values, done=done, today=today(request.app.state.settings.tz)),
         status_code=status,
     )
 
@@ -56,12 +57,13 @@ async def planning_page(request: Request, errors: dict | None = None, values: di
 async def planning_submit(request: Request):
     form = await read_form(request)
     members = [str(m) for m in form.getlist("members")]
-    values = {k: str(form.get(k, ""))[:200] for k in ("zone", "format", "planned_date")}
+    values = {k: str(form.get(k, ""))[:200] for k in ("zone", "format", "planned_date", "planned_start", "planned_end",
+                                                      "meeting_point", "meeting_lat", "meeting_lon")}
     values["members"] = members
     user = current_user(request)
 
     def save(db):
-        plan = planning.validate(db, form, members, today())
+        plan = planning.validate(db, form, members, today(localtime.zone_of(db)))
         return planning.plan(db, plan, user["id"])
 
     try:
@@ -71,9 +73,24 @@ async def planning_submit(request: Request):
     return RedirectResponse(request.url_for("planning").path + "?done=planned", status_code=303)
 
 
-async def planning_cancel(request: Request):
-    await read_form(request)
+async def planning_cancel_confirm(request: Request):
+    """GET: what cancelling this outing means (its team is told on their next sync), and the button."""
     outing_id = request.path_params["outing_id"]
+    outing = await run_db(request, planning.cancellable, outing_id) if lists.ID_RE.match(outing_id) else None
+    if outing is None:
+        return await planning_page(request, {"_": _("This outing cannot be cancelled: it has started or does not exist.")}, None, 404)
+    ref = await run_db(request, reference, get_locale())
+    return render(request, "coordinator/planning_cancel.html", page_context(ref, o=outing))
+
+
+async def planning_cancel(request: Request):
+    """POST: cancels only with the confirmation the GET page's button sends; otherwise asks first."""
+    form = await read_form(request)
+    outing_id = request.path_params["outing_id"]
+    if form.get("confirm") != "yes":
+        target = (request.url_for("planning_cancel_confirm", outing_id=outing_id).path if lists.ID_RE.match(outing_id)
+                  else request.url_for("planning").path)
+        return RedirectResponse(target, status_code=303)
     user = current_user(request)
     ok = lists.ID_RE.match(outing_id) and await write_db(request, planning.cancel, outing_id, user["id"])
     if not ok:
