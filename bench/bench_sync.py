@@ -254,7 +254,7 @@ def start_server(kind: str, users: int) -> tuple[subprocess.Popen, int, str]:
     return server, port, data_dir
 
 
-def measure(server: subprocess.Popen, port: int, cookies: list[str], plan: list, size: int) -> dict:
+def measure(server: subprocess.Popen, port: int, cookies: list[str], plan: list) -> dict:
     """One scenario's inserts then their replays against one server."""
     total = sum(len(batch) for device in plan for batch in device)
     out = {}
@@ -283,7 +283,7 @@ def bench(args) -> dict:
             batches = max(1, args.entries // (args.size * conns))
             for _ in range(args.repeat):
                 for kind, (server, port, _) in servers.items():
-                    run = measure(server, port, cookies[kind], make_batches(conns, batches, args.size, ids), args.size)
+                    run = measure(server, port, cookies[kind], make_batches(conns, batches, args.size, ids))
                     for label, x in run.items():
                         best = results[kind].get((ids, conns, label))
                         if best is None or x["entries_per_s"] > best["entries_per_s"]:

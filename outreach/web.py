@@ -6,14 +6,13 @@ import json
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import msgspec
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-
-import msgspec
-import orjson
 
 from .i18n import gettext as _
 from .security import same
