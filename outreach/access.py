@@ -64,5 +64,24 @@ class AppRoute(Route):
         super().__init__(path, _guard(endpoint, allow), name=name, methods=methods)
 
 
+    async def handle(self, scope, receive, send):
+        # Several routes may share a path (one per method): a 405 names every method the path has.
+        if self.methods and scope["method"] not in self.methods and getattr(self, "path_methods", None):
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(self.path_methods))})
+        await super().handle(scope, receive, send)
+
+
+def share_allowed_methods(routes: list) -> list:
+    """Tell each route every method its path answers to (for the Allow header of a 405)."""
+    by_path: dict[str, set[str]] = {}
+    for r in routes:
+        if isinstance(r, AppRoute) and r.methods:
+            by_path.setdefault(r.path, set()).update(r.methods)
+    for r in routes:
+        if isinstance(r, AppRoute) and r.methods:
+            r.path_methods = by_path[r.path]
+    return routes
+
+
 def route(path: str, endpoint, *, name: str, allow: frozenset[str], methods: list[str] | None = None) -> AppRoute:
     return AppRoute(path, endpoint, name=name, allow=allow, methods=methods)

@@ -127,16 +127,22 @@ def reset_token(db: Database, signer, user_id: int, by: int) -> str:
     """A signed one-time password-reset link for one account (purpose 'password_reset')."""
     row = _user(db, user_id)
     audit.record(db, by, "password_reset_link", "user", user_id)
-    return signer.dumps(RESET, {"uid": user_id, "epoch": row["session_epoch"] or 0, "jti": uuid.uuid4().hex})
+    jti = uuid.uuid4().hex
+    # Only the latest link opens: a newer one replaces this id, and older links stop working.
+    db.execute("insert into password_resets (user_id, jti, created_at) values (?, ?, ?) "
+               "on conflict(user_id) do update set jti = excluded.jti, created_at = excluded.created_at",
+               [user_id, jti, now_iso()])
+    return signer.dumps(RESET, {"uid": user_id, "epoch": row["session_epoch"] or 0, "jti": jti})
 
 
 def read_reset(db: Database, signer, token: str, max_age: int) -> dict | None:
     data = signer.loads(RESET, token, max_age=max_age)
     if not isinstance(data, dict) or not {"uid", "epoch", "jti"} <= set(data):
         return None
-    rows = list(db.query("select * from users where id = ? and active = 1", [data["uid"]]))
-    # A newer reset or a deactivation bumped the epoch: this older link no longer opens anything.
-    if not rows or (rows[0]["session_epoch"] or 0) != data["epoch"]:
+    rows = list(db.query("select u.session_epoch, r.jti from users u join password_resets r on r.user_id = u.id"
+                         " where u.id = ? and u.active = 1", [data["uid"]]))
+    # A used link or a deactivation bumped the epoch, a newer link replaced the id: nothing opens.
+    if not rows or (rows[0]["session_epoch"] or 0) != data["epoch"] or rows[0]["jti"] != data["jti"]:
         return None
     return data
 

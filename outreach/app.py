@@ -11,10 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.templating import Jinja2Templates
 
-from . import __version__, assets, errors, faults, i18n, localtime, migrations, privacy, refdata, vocab
+from . import __version__, accesslog, assets, errors, faults, i18n, localtime, migrations, privacy, refdata, vocab
 from .mail import sender as mail_sender
 from .db import for_settings as db_for_settings
-from .middleware import OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from .bodylimit import BodyLimitMiddleware
+from .middleware import HostCheckMiddleware, OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from .ratelimit import Limits
 from .security import Signer
 from .settings import Settings
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # The summaries count in the city's days: rebuilt here if the zone setting changed.
         localtime.configure(db, settings.timezone)
     signer = Signer(settings.secret_key)
+    accesslog.install()  # uvicorn's access log must not keep tracking, invitation or reset tokens
     hashes = assets.file_hashes()
 
     @contextlib.asynccontextmanager
@@ -149,13 +151,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware = [
         # Outermost first: headers on every answer, even refusals and errors.
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        # Before anything builds a link from the Host header.
+        Middleware(HostCheckMiddleware, settings=settings),
+        # Before anything reads a body: counts every byte received, on every route.
+        Middleware(BodyLimitMiddleware, settings=settings),
         Middleware(faults.StorageGuard),  # disk full, database locked, read-only: 503, never 500
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(OriginCheckMiddleware),
         Middleware(SessionMiddleware, settings=settings, store=store, signer=signer),
     ]
+    from .access import share_allowed_methods
+
     app = Starlette(
-        routes=routes(),
+        routes=share_allowed_methods(routes()),
         middleware=middleware,
         exception_handlers=errors.handlers(),
         lifespan=lifespan,

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 
 from . import i18n, users
 from .i18n import gettext as _
-from .security import new_token
+from .security import new_csrf_token, valid_csrf_token
 from .web import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -32,8 +32,13 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
+# Office pages show residents' contacts and staff accounts; invitation and reset pages carry a
+# secret link. None may stay in a browser's or a proxy's cache (a shared computer, a back button).
+NO_STORE_PREFIXES = ("/coordinator", "/admin", "/invite/", "/reset/")
+
+
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response."""
+    """Adds the security headers to every HTTP response (and no-store on pages with personal data)."""
 
     def __init__(self, app, settings):
         self.app = app
@@ -52,15 +57,59 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        private = scope["path"].startswith(NO_STORE_PREFIXES)
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for key, value in self.headers.items():
                     if key not in headers:
                         headers[key] = value
+                if private:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(settings) -> frozenset[str] | None:
+    """The host names this site answers to (None: any), from ALLOWED_HOSTS, else BASE_URL, else local names."""
+    names = [h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip()]
+    if "*" in names:
+        return None
+    if settings.base_url:
+        host = urlsplit(settings.base_url).hostname
+        if host:
+            names.append(host.lower())
+    if not names:
+        names = list(LOCAL_HOSTS)
+    return frozenset(names)
+
+
+def host_name(host_header: str) -> str:
+    """The name of a Host header, without its port ('[::1]:8000' -> '::1')."""
+    try:
+        return (urlsplit("//" + host_header).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+class HostCheckMiddleware:
+    """Refuses requests whose Host header the site does not own: pages and links are built from
+    it when BASE_URL is empty, and a tracking link must never point at someone else's site."""
+
+    def __init__(self, app, settings):
+        self.app = app
+        self.allowed = allowed_hosts(settings)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and self.allowed is not None:
+            if host_name(Headers(scope=scope).get("host", "")) not in self.allowed:
+                return await _refuse(scope, send, 400, _("Unknown host name. The administrator can add it to OUTREACH_ALLOWED_HOSTS."))
+        await self.app(scope, receive, send)
 
 
 class OriginCheckMiddleware:
@@ -97,6 +146,12 @@ async def _refuse(scope, send, status: int, message: str):
     await send({"type": "http.response.body", "body": body})
 
 
+def _sets_cookie(message, name: str) -> bool:
+    """True when the response itself already sets this cookie (a sign-in sets the session's token)."""
+    prefix = (name + "=").encode("latin-1")
+    return any(k.lower() == b"set-cookie" and v.startswith(prefix) for k, v in message.get("headers", []))
+
+
 def _cookies(headers: Headers) -> dict[str, str]:
     jar = SimpleCookie()
     try:
@@ -119,26 +174,30 @@ class SessionMiddleware:
         self.store = store
         self.signer = signer
 
-    def load_user(self, token: str | None) -> dict | None:
+    def load_user(self, token: str | None) -> tuple[dict | None, str | None]:
+        """(user, session id) of a live session, else (None, None)."""
         value = self.signer.loads("session", token, max_age=self.settings.session_max_age)
-        if not isinstance(value, dict) or not isinstance(value.get("uid"), int):
-            return None
-        user = users.get(self.store.db(), value["uid"])
+        if not isinstance(value, dict) or not isinstance(value.get("uid"), int) or not isinstance(value.get("sid"), str):
+            return None, None
+        user = users.session_user(self.store.db(), value["uid"], value["sid"])
         if not user or not user["active"] or user["session_epoch"] != value.get("epoch"):
-            return None
-        return user
+            return None, None
+        return user, value["sid"]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         cookies = _cookies(headers)
-        user = self.load_user(cookies.get(SESSION_COOKIE))
+        user, sid = self.load_user(cookies.get(SESSION_COOKIE))
         scope["outreach.user"] = user
+        scope["outreach.session_id"] = sid
         csrf = cookies.get(CSRF_COOKIE, "")
         new_csrf = None
-        if not (16 <= len(csrf) <= 64 and csrf.replace("-", "").replace("_", "").isalnum()):
-            csrf = new_csrf = new_token(24)
+        # Only a token this server signed for this session counts: a value set by anyone else
+        # (a sibling site can write cookies for the domain) is replaced, never trusted.
+        if not valid_csrf_token(self.signer, csrf, sid):
+            csrf = new_csrf = new_csrf_token(self.signer, sid)
         scope["outreach.csrf"] = csrf
         preferred = cookies.get(LANG_COOKIE) or (user or {}).get("locale")
         locale = i18n.negotiate(headers.get("accept-language"), preferred, self.settings.default_locale)
@@ -146,7 +205,7 @@ class SessionMiddleware:
         token = i18n.set_locale(locale)
 
         async def send_with_cookie(message):
-            if message["type"] == "http.response.start" and new_csrf:
+            if message["type"] == "http.response.start" and new_csrf and not _sets_cookie(message, CSRF_COOKIE):
                 secure = "; Secure" if self.settings.https else ""
                 MutableHeaders(scope=message).append(
                     "set-cookie", f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}"

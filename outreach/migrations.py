@@ -634,6 +634,23 @@ def m140_zone_boundaries(db: Database) -> None:
     )
     db.execute("create index idx_encounters_no_zone on encounters (id) where zone is null and lat is not null")
 
+
+# --- security: server-side sessions, the latest reset link ---------------------------------
+
+
+# A session is a row: signing out deletes it, so a copied cookie dies with it (the signed
+# cookie alone would open the account for its whole max age). One row per sign-in, so that
+# signing out on one phone leaves the others signed in. A password-reset link is valid only
+# while its id is the account's latest.
+@migrations()
+def m110_sessions_and_latest_reset(db: Database) -> None:
+    db["sessions"].create({"id": str, "user_id": int, "created_at": str}, pk="id",
+                          foreign_keys=[("user_id", "users", "id")])
+    db["sessions"].create_index(["user_id"])
+    db["password_resets"].create({"user_id": int, "jti": str, "created_at": str}, pk="user_id",
+                                 foreign_keys=[("user_id", "users", "id")])
+
+
 # --- sync ingest ---------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from starlette.routing import Route
 
 from . import __version__, vocab
@@ -21,6 +23,12 @@ LOCATION = {
         "accuracy_m": {"type": ["number", "null"], "minimum": 0},
     },
 }
+
+
+# Entries are checked one by one (one bad entry never blocks the others): the envelope accepts
+# any item, and the Entry schema says what a good one is.
+ENTRY_ITEM = {"description": "An entry (see the Entry schema). Each is checked on its own and answered in its "
+                             "result: a bad entry is a `rejected` result, never a 400 for the batch."}
 
 
 def _limit(name: str) -> dict:
@@ -49,7 +57,7 @@ SCHEMAS = {
         "properties": {
             "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
             "app_version": {"type": "string", "maxLength": 64},
-            "entries": {"type": "array", "maxItems": sync.MAX_ENTRIES, "items": {"$ref": "#/components/schemas/Entry"}},
+            "entries": {"type": "array", "maxItems": sync.MAX_ENTRIES, "items": ENTRY_ITEM},
         },
     },
     "ReportRequest": {
@@ -60,9 +68,8 @@ SCHEMAS = {
         "properties": {
             "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
             "app_version": {"type": "string", "maxLength": 64},
-            "entries": {"type": "array", "minItems": 1, "maxItems": intake.MAX_ENTRIES_ANONYMOUS,
-                        "items": {"$ref": "#/components/schemas/Entry"}},
-            "website": {"type": "string", "description": "Leave empty: a request that fills it in is refused"},
+            "entries": {"type": "array", "maxItems": intake.MAX_ENTRIES_ANONYMOUS, "items": ENTRY_ITEM},
+            "website": {"type": "string", "maxLength": 0, "description": "Leave empty: a request that fills it in is refused"},
         },
     },
     "Entry": {
@@ -209,7 +216,7 @@ SCHEMAS = {
 
 COMMON_ERRORS = {
     "400": _error("Malformed JSON or a body of the wrong shape"),
-    "413": _error("More than 500 entries or 1 MiB"),
+    "413": _error("More entries than maxItems, or more than 1 MiB"),
     "415": _error("Not application/json"),
     "429": _error("Too many requests (see Retry-After)"),
 }
@@ -217,20 +224,28 @@ COMMON_ERRORS = {
 OPERATIONS: dict[tuple[str, str], dict] = {
     ("/api/v1/session", "post"): {
         "summary": "Sign in (sets the session cookie)",
+        "security": [],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["email", "password"],
-            "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+            "properties": {"email": {"type": "string", "minLength": 1, "maxLength": 320, "pattern": "\\S"},
+                           "password": {"type": "string", "minLength": 1, "maxLength": 1024}}}}}},
         "responses": {"200": _json({"type": "object", "properties": {"user": {"$ref": "#/components/schemas/User"}}}),
+                      "400": _error("Malformed JSON, or a field missing or of the wrong type"),
                       "401": _error("Wrong email or password (the same message either way)"),
+                      "403": _error("A request from another site"),
+                      "413": _error("A body over 8 KiB"),
+                      "415": _error("Not application/json"),
                       "429": _error("Too many failed attempts")},
     },
     ("/api/v1/session", "get"): {
         "summary": "Who is signed in",
+        "security": [],
         "responses": {"200": _json({"type": "object", "properties": {"user": {}}}), "401": _error("Not signed in")},
     },
     ("/api/v1/session", "delete"): {
-        "summary": "Sign out",
-        "responses": {"200": _json({"type": "object"})},
+        "summary": "Sign out (ends this session on the server)",
+        "security": [],
+        "responses": {"200": _json({"type": "object"}), "403": _error("A request from another site")},
     },
     ("/api/v1/sync", "post"): {
         "summary": "Store a batch of field entries, exactly once",
@@ -250,6 +265,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/openapi.json", "get"): {
         "summary": "This document",
+        "security": [],
         "responses": {"200": _json({"type": "object"})},
     },
     ("/api/v1/reports", "post"): {
@@ -269,22 +285,25 @@ OPERATIONS: dict[tuple[str, str], dict] = {
             "image/png": {"schema": {"type": "string", "format": "binary"}},
             "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {"201": _json({"type": "object"}, "Stored"), "200": _json({"type": "object"}, "Already stored"),
-                      "400": _error("The bytes do not hash to the name"), "413": _error("Larger than 10 MiB"),
+                      "400": _error("The bytes do not hash to the name"), "403": _error("A request from another site"),
+                      "413": _error("Larger than 10 MiB"),
                       "415": _error("Not a JPEG, PNG or WebP image"), "429": _error("Too many uploads")},
     },
     # Worksites: "me too" on open reports nearby, before filing a duplicate.
     ("/api/v1/reports/nearby", "get"): {
-        "summary": "Open reports of one category within about 150 m (public fields only)",
+        "summary": "Accepted worksites of one category within about 150 m (public fields only)",
         "security": [],
         "parameters": [
-            {"name": "category", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "category", "in": "query", "required": True, "schema": {"type": "string"},
+             "description": "A category code (see bootstrap)"},
             {"name": "lat", "in": "query", "required": True, "schema": {"type": "number", "minimum": -90, "maximum": 90}},
             {"name": "lon", "in": "query", "required": True, "schema": {"type": "number", "minimum": -180, "maximum": 180}},
         ],
         "responses": {"200": _json({"type": "object", "required": ["radius_m", "reports"], "properties": {
             "radius_m": {"type": "integer"},
             "reports": {"type": "array", "items": {"type": "object", "required": ["id", "title", "distance_m"]}}}}),
-            "400": _error("Unknown category, or lat/lon not numbers")},
+            "400": _error("Unknown category, or lat/lon not numbers"),
+            "429": _error("Too many searches (see Retry-After)")},
     },
     ("/api/v1/reports/{report_id}/me-too", "post"): {
         "summary": "Say “me too” on an open report (counted once per id)",
@@ -293,8 +312,10 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["id"], "additionalProperties": False, "properties": {"id": UUID}}}}},
         "responses": {"201": _json({"type": "object"}, "Counted"), "200": _json({"type": "object"}, "Already counted"),
-                      "400": _error("The id is not a UUID"), "404": _error("No such report"),
-                      "409": _error("The report is closed"), "429": _error("Too many requests")},
+                      "400": _error("Malformed JSON, or the id is not a UUID"), "403": _error("A request from another site"),
+                      "404": _error("No such report"), "409": _error("The report is closed"),
+                      "413": _error("A body over 1 MiB"), "415": _error("Not application/json"),
+                      "429": _error("Too many requests")},
     },
 }
 
@@ -310,11 +331,27 @@ def api_operations(app) -> set[tuple[str, str]]:
     return out
 
 
+def _with_reference_data(operations: dict, app) -> dict:
+    """The operations with this server's category codes as an enum (a code it does not know is a 400)."""
+    store = getattr(app.state, "store", None)
+    if store is None:
+        return operations
+    from . import refdata
+
+    operations = copy.deepcopy(operations)
+    codes = sorted(refdata.codes(store.db(), "categories"))
+    for param in operations[("/api/v1/reports/nearby", "get")]["parameters"]:
+        if param["name"] == "category":
+            param["schema"] = {"type": "string", "enum": codes}
+    return operations
+
+
 def document(app) -> dict:
     """The OpenAPI document for the routes this app has."""
     paths: dict[str, dict] = {}
+    operations = _with_reference_data(OPERATIONS, app)
     for path, method in sorted(api_operations(app)):
-        operation = OPERATIONS.get((path, method))
+        operation = operations.get((path, method))
         if operation is None:
             operation = {"summary": "Undocumented", "responses": {"default": {"description": "See DESIGN.md"}}}
         paths.setdefault(path, {})[method] = operation

@@ -24,7 +24,6 @@ from .validation import is_email, is_phone
 from .mail import queue as mail_queue
 
 log = logging.getLogger("outreach.privacy")
-ERASED = "[effacé]"
 _PERSONAL_KEYS = ("follow_up", "reporter", "volunteer")
 
 
@@ -32,41 +31,83 @@ class IdentifierError(ValueError):
     """Neither an email address nor a phone number."""
 
 
-def phone_digits(raw: str | None) -> str:
-    """A phone number reduced to its digits, French international prefix folded (+33 6… = 06…)."""
-    if not raw:
+def normalise_email(raw: object) -> str:
+    """An e-mail address as compared: trimmed and lower-cased ('' for anything else)."""
+    return raw.strip().lower() if isinstance(raw, str) else ""
+
+
+def normalise_phone(raw: object) -> str:
+    """A phone number in E.164 (+33612345678), French numbers by default ('' when it is not one).
+
+    Compared whole, never as a substring: a number never finds a longer one that ends with it.
+    """
+    if not isinstance(raw, str) or not raw.strip():
         return ""
-    digits = re.sub(r"\D", "", raw)
-    if digits.startswith("0033"):
-        digits = "0" + digits[4:]
+    text = raw.strip()
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+") or text.startswith("(+"):
+        international = digits
+    elif digits.startswith("00"):
+        international = digits[2:]
+    elif digits.startswith("0") and len(digits) == 10:
+        international = "33" + digits[1:]
     elif digits.startswith("33") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    return digits
+        international = digits
+    else:
+        international = digits
+    # A French number written +33 0 6… keeps its trunk zero by habit: drop it.
+    if international.startswith("330") and len(international) == 12:
+        international = "33" + international[3:]
+    if not 6 <= len(international) <= 15:
+        return ""
+    return "+" + international
+
+
+def phone_digits(raw: str | None) -> str:
+    """Kept for callers that compare numbers: the E.164 form (see ``normalise_phone``)."""
+    return normalise_phone(raw)
 
 
 def identify(raw: str) -> tuple[str, str]:
-    """('email', lowercased) or ('phone', digits); IdentifierError otherwise."""
+    """('email', lower-cased address) or ('phone', E.164 number); IdentifierError otherwise."""
     raw = (raw or "").strip()
     if len(raw) > 320:
         raise IdentifierError(_("Enter an email address or a phone number."))
     if is_email(raw):
-        return "email", raw.lower()
-    digits = phone_digits(raw)
-    if is_phone(raw) and 6 <= len(digits) <= 15:
-        return "phone", digits
+        return "email", normalise_email(raw)
+    phone = normalise_phone(raw)
+    if is_phone(raw) and phone:
+        return "phone", phone
     raise IdentifierError(_("Enter an email address or a phone number."))
 
 
+def _normalise(kind: str):
+    return normalise_email if kind == "email" else normalise_phone
+
+
 def _register(db: Database) -> None:
-    db.conn.create_function("outreach_phone", 1, phone_digits, deterministic=True)
+    db.conn.create_function("outreach_email", 1, normalise_email, deterministic=True)
+    db.conn.create_function("outreach_phone", 1, normalise_phone, deterministic=True)
 
 
 def _match_sql(kind: str, column: str) -> str:
-    return f"lower(trim({column})) = ?" if kind == "email" else f"outreach_phone({column}) = ?"
+    return f"outreach_{kind}({column}) = ?"
+
+
+# Where a person's identifier sits in the parsed data of a synced entry, by kind and channel.
+_ENTRY_FIELDS = {
+    "email": ("$.follow_up.contact", "$.reporter.email", "$.volunteer.email"),
+    "phone": ("$.follow_up.contact", "$.reporter.phone", "$.volunteer.phone"),
+}
 
 
 def find(db: Database, raw: str) -> dict:
-    """Everything held about one email or phone number (IdentifierError if it is neither)."""
+    """Everything held about one e-mail or phone number, matched exactly once normalised.
+
+    Structured data (contacts, reporters, volunteers, the personal fields of synced entries) is
+    matched on the whole normalised value; free text is only listed for a person to review
+    (``mentions``), never exported nor erased automatically. IdentifierError if it is neither.
+    """
     kind, value = identify(raw)
     _register(db)
     channel = "channel = 'email'" if kind == "email" else "channel in ('phone', 'sms')"
@@ -80,40 +121,32 @@ def find(db: Database, raw: str) -> dict:
         )
     )
     volunteers = list(db.query(f"select * from report_volunteers where {_match_sql(kind, rc_col)}", [value]))
-    # The strings as they were typed, to find them in JSON and free text.
-    needles = {raw.strip()} | {c["contact"] for c in contacts} | {c[rc_col] for c in report_contacts}
-    needles |= {v[rc_col] for v in volunteers}
-    needles = {n for n in needles if n and len(n) >= 5}
     linked = {c["encounter_id"] for c in contacts if c["encounter_id"]} | {c["report_id"] for c in report_contacts}
-    versions = _versions(db, linked, needles, kind)
-    mentions = _mentions(db, needles, kind)
+    versions = _versions(db, linked, kind, value)
+    linked |= {v["entry_id"] for v in versions}
     return {
         "kind": kind,
+        "value": value,
         "contacts": contacts,
         "report_contacts": report_contacts,
         "volunteers": volunteers,
         "entry_versions": versions,
-        "mentions": mentions,
-        "needles": sorted(needles),
+        "mentions": _mentions(db, kind, value),
         "linked": sorted(linked),
     }
 
 
-def _like_any(column: str, needles: set[str], kind: str) -> tuple[str, list]:
-    if not needles:
-        return "0", []
-    fn = "lower" if kind == "email" else ""
-    parts = [f"instr({fn}({column}), ?) > 0" for _ in needles]
-    return "(" + " or ".join(parts) + ")", [n.lower() if kind == "email" else n for n in needles]
-
-
-def _versions(db: Database, linked: set[str], needles: set[str], kind: str) -> list[dict]:
+def _versions(db: Database, linked: set[str], kind: str, value: str) -> list[dict]:
+    """The versions of the linked entries, and any version whose personal fields hold this exact value."""
     rows: dict[int, dict] = {}
     for entry_id in linked:
         for r in db.query("select * from entry_versions where entry_id = ?", [entry_id]):
             rows[r["id"]] = r
-    cond, params = _like_any("data", needles, kind)
-    for r in db.query(f"select * from entry_versions where {cond}", params):
+    cond = " or ".join(
+        f"{_match_sql(kind, f'json_extract(data, {path!r})')}" for path in _ENTRY_FIELDS[kind]
+    )
+    params = [value] * len(_ENTRY_FIELDS[kind])
+    for r in db.query(f"select * from entry_versions where json_valid(data) and ({cond})", params):
         rows[r["id"]] = r
     return [rows[k] for k in sorted(rows)]
 
@@ -123,20 +156,38 @@ _TEXT_COLUMNS = {
     "reports": ("id", ("title", "description", "address", "where_detail", "public_reply")),
     "report_events": ("id", ("text",)),
 }
+_EMAIL_IN_TEXT = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+_PHONE_IN_TEXT = re.compile(r"\(?\+?\d[\d\s().-]{4,22}\d")
 
 
-def _mentions(db: Database, needles: set[str], kind: str) -> list[dict]:
+def _mentions_value(text: object, kind: str, value: str) -> int:
+    """1 when the text holds the identifier as a whole address or number (not inside a longer one)."""
+    if not isinstance(text, str):
+        return 0
+    if kind == "email":
+        return int(any(normalise_email(m.rstrip(".")) == value for m in _EMAIL_IN_TEXT.findall(text)))
+    return int(any(normalise_phone(m) == value for m in _PHONE_IN_TEXT.findall(text)))
+
+
+def _mentions(db: Database, kind: str, value: str) -> list[dict]:
+    """Free-text places that seem to name the person: for a coordinator to read, nothing more."""
+    db.conn.create_function("outreach_mentions", 3, _mentions_value, deterministic=True)
+    # A cheap pre-filter (the address itself, or the number's last four digits) before the exact check.
+    hint = value if kind == "email" else value[-4:]
     out = []
     for table, (pk, columns) in _TEXT_COLUMNS.items():
         for column in columns:
-            cond, params = _like_any(column, needles, kind)
-            for r in db.query(f"select {pk} as id, {column} as text from {table} where {cond}", params):
+            pre = f"instr(lower({column}), ?) > 0" if kind == "email" else f"instr(replace(replace(replace({column}, ' ', ''), '.', ''), '-', ''), ?) > 0"
+            sql = (f"select {pk} as id, {column} as text from {table} "
+                   f"where {column} is not null and {pre} and outreach_mentions({column}, ?, ?)")
+            for r in db.query(sql, [hint, kind, value]):
                 out.append({"table": table, "column": column, "id": r["id"], "text": r["text"]})
     return out
 
 
 def access_export(found: dict) -> str:
-    """The answer to an access request: every piece of data found, as JSON."""
+    """The answer to an access request: the data linked to the person, as JSON (free-text
+    mentions are not in it: a person reads them first, they may be about someone else)."""
     versions = []
     for v in found["entry_versions"]:
         try:
@@ -156,43 +207,31 @@ def access_export(found: dict) -> str:
         "report_contacts": found["report_contacts"],
         "worksite_volunteers": found["volunteers"],
         "synced_entries": versions,
-        "mentions_in_text": found["mentions"],
     }
     return json.dumps(body, ensure_ascii=False, indent=2, default=str)
 
 
-def _scrub_value(value, needles: set[str], drop_personal: bool):
+def _drop_personal(value):
+    """The entry's data without its personal parts (follow-up, reporter, volunteer)."""
     if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if drop_personal and k in _PERSONAL_KEYS and v:
-                out[k] = {"erased": True}
-            else:
-                out[k] = _scrub_value(v, needles, drop_personal)
-        return out
+        return {k: ({"erased": True} if k in _PERSONAL_KEYS and v else _drop_personal(v)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_value(v, needles, drop_personal) for v in value]
-    if isinstance(value, str):
-        return _scrub_text(value, needles)
+        return [_drop_personal(v) for v in value]
     return value
 
 
-def _scrub_text(text: str, needles: set[str]) -> str:
-    for n in sorted(needles, key=len, reverse=True):
-        text = re.sub(re.escape(n), ERASED, text, flags=re.IGNORECASE)
-    return text
-
-
-def _scrub_versions(db: Database, rows: list[dict], needles: set[str], linked: set[str]) -> int:
-    """Rewrite stored sync history without personal data (the hash is kept: replays stay 'unchanged')."""
+def _scrub_versions(db: Database, rows: list[dict], linked: set[str]) -> int:
+    """Rewrite the stored sync history of linked entries without their personal parts (the hash
+    is kept: replays stay 'unchanged'). Free text is left for a person to review."""
     n = 0
     for r in rows:
+        if r["entry_id"] not in linked:
+            continue
         try:
             data = json.loads(r["data"])
         except (TypeError, ValueError):
-            data = r["data"]
-        clean = _scrub_value(data, needles, drop_personal=r["entry_id"] in linked)
-        text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+            continue
+        text = json.dumps(_drop_personal(data), ensure_ascii=False, sort_keys=True)
         if text != r["data"]:
             db.execute("update entry_versions set data = ? where id = ?", [text, r["id"]])
             n += 1
@@ -200,22 +239,17 @@ def _scrub_versions(db: Database, rows: list[dict], needles: set[str], linked: s
 
 
 def erase(db: Database, found: dict, user_id: int | None, reference: str = "") -> dict:
-    """Erase everything ``find`` returned (call inside one write transaction); audit without the identifier."""
-    needles = set(found["needles"])
+    """Erase the person's linked data that ``find`` returned (call inside one write transaction);
+    audit without the identifier. Free-text mentions are counted, left for a person to review."""
     linked = set(found["linked"])
     counts = {
         "contacts": _delete_ids(db, "contacts", "id", [c["id"] for c in found["contacts"]]),
         "report_contacts": _delete_ids(db, "report_contacts", "report_id", [c["report_id"] for c in found["report_contacts"]]),
         "volunteers": _delete_ids(db, "report_volunteers", "id", [v["id"] for v in found["volunteers"]]),
-        "entry_versions": _scrub_versions(db, found["entry_versions"], needles, linked),
-        "mentions": 0,
+        "entry_versions": _scrub_versions(db, found["entry_versions"], linked),
+        "mentions_to_review": len(found["mentions"]),
     }
     mail_removed = mail_queue.purge_orphans(db)  # the messages to and about them go with them
-    for m in found["mentions"]:
-        table, column = m["table"], m["column"]
-        assert column in _TEXT_COLUMNS[table][1]
-        db.execute(f"update {table} set {column} = ? where id = ?", [_scrub_text(m["text"], needles), m["id"]])
-        counts["mentions"] += 1
     audit.record(db, user_id, "erasure", "person", "", reference=reference[:100], mail=mail_removed, **counts)
     return counts
 
@@ -260,7 +294,7 @@ def purge(db: Database, contact_retention_days: int, reporter_contact_retention_
             db.execute("delete from report_contacts where report_id = ?", [r]).rowcount for r in closed
         ),
         "volunteers": sum(db.execute("delete from report_volunteers where report_id = ?", [r]).rowcount for r in closed),
-        "entry_versions": _scrub_versions(db, versions, set(), linked),
+        "entry_versions": _scrub_versions(db, versions, linked),
     }
     mail_removed = mail_queue.purge_orphans(db)  # the messages to and about them go with them
     if any(counts.values()) or mail_removed:

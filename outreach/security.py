@@ -47,3 +47,20 @@ def same(a: str, b: str) -> bool:
 def hash_key(raw: str) -> str:
     """Hash of a high-entropy secret (API keys): a plain sha256 is enough for random keys."""
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def csrf_binding(session_id: str | None) -> str:
+    """What a CSRF token is bound to: a digest of the session id ('' when signed out), so the
+    id itself never appears in a page."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32] if session_id else ""
+
+
+def new_csrf_token(signer: "Signer", session_id: str | None) -> str:
+    """A CSRF token made by this server for this session (double-submitted: cookie and form)."""
+    return signer.dumps("csrf", {"n": new_token(12), "b": csrf_binding(session_id)})
+
+
+def valid_csrf_token(signer: "Signer", token: str | None, session_id: str | None) -> bool:
+    """True for a token this server signed for this very session (or for no session)."""
+    value = signer.loads("csrf", token)
+    return isinstance(value, dict) and value.get("b") == csrf_binding(session_id)

@@ -27,19 +27,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "data", "Directory holding the SQLite database, uploaded photos and the generated secret key."),
     Setting("secret_key", "", "Key that signs sessions and links. If empty, one is generated on first start and kept in DATA_DIR/secret_key (mode 0600)."),
     Setting("base_url", "", "Public URL of the site (e.g. https://outreach.example.org), used in links made outside a request (CLI, exports). Empty: taken from each request."),
+    Setting("allowed_hosts", "", "Comma-separated host names this site answers to (the Host header); '*' accepts any. Empty: the host of BASE_URL, or, when BASE_URL is empty too, only localhost and 127.0.0.1."),
     Setting("https", False, "Set to 1 behind an HTTPS reverse proxy: session cookies get the Secure flag and HSTS is sent."),
     Setting("trusted_proxies", "127.0.0.1", "Comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are trusted (uvicorn's forwarded_allow_ips). '*' trusts all."),
     Setting("default_locale", "fr", "Language of the interface when the browser asks for none we have (fr or en)."),
     Setting("session_max_age", 60 * 60 * 24 * 30, "Seconds a sign-in lasts (default 30 days: workers sign in once, then work offline)."),
-    Setting("login_max_failures", 5, "Failed sign-ins allowed per email and per client address within LOGIN_WINDOW before 429."),
-    Setting("login_window", 300, "Seconds over which failed sign-ins are counted."),
+    Setting("login_max_failures", 5, "Failed sign-ins allowed per email from one client address within LOGIN_WINDOW before 429."),
+    Setting("login_address_max_failures", 20, "Failed sign-ins allowed per client address, whatever the email, within LOGIN_WINDOW before 429."),
+    Setting("login_window", 300, "Seconds over which failed sign-ins per address are counted."),
+    Setting("login_email_max_failures", 50, "Failed sign-ins allowed per email from all addresses together within LOGIN_EMAIL_WINDOW before 429 (slows guessing spread over many addresses)."),
+    Setting("login_email_window", 3600, "Seconds over which failed sign-ins per email, from all addresses, are counted."),
     Setting("sync_rate_limit", 120, "Sync requests allowed per user per minute before 429."),
     Setting("report_rate_limit", 10, "Anonymous reports allowed per client address per REPORT_RATE_WINDOW before 429."),
     Setting("report_rate_window", 3600, "Seconds over which anonymous reports and photo uploads are counted."),
     Setting("upload_rate_limit", 30, "Anonymous photo uploads allowed per client address per REPORT_RATE_WINDOW before 429."),
+    Setting("nearby_rate_limit", 60, "Searches for reports near a place allowed per client address per minute before 429."),
     Setting("max_open_reports_per_contact", 5, "Open reports one reporter email or phone may have at once."),
     Setting("max_body_bytes", 1024 * 1024, "Largest JSON request body accepted (bytes)."),
     Setting("max_photo_bytes", 10 * 1024 * 1024, "Largest photo upload accepted (bytes)."),
+    Setting("body_timeout", 30, "Seconds a request body may take to arrive before the server answers 408 (slow senders hold a connection)."),
     Setting("tile_url", "", "Map tile URL template for the coordinator map (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png). Empty: points on a plain background."),
     Setting("tile_attribution", "", "Attribution text shown under the map tiles."),
     Setting("contact_retention_days", 365, "Days a follow-up contact is kept after consent before it is purged."),
@@ -77,19 +83,25 @@ class Settings:
     data_dir: Path = Path("data")
     secret_key: str = ""
     base_url: str = ""
+    allowed_hosts: str = ""
     https: bool = False
     trusted_proxies: str = "127.0.0.1"
     default_locale: str = "fr"
     session_max_age: int = 60 * 60 * 24 * 30
     login_max_failures: int = 5
+    login_address_max_failures: int = 20
     login_window: int = 300
+    login_email_max_failures: int = 50
+    login_email_window: int = 3600
     sync_rate_limit: int = 120
     report_rate_limit: int = 10
     report_rate_window: int = 3600
     upload_rate_limit: int = 30
+    nearby_rate_limit: int = 60
     max_open_reports_per_contact: int = 5
     max_body_bytes: int = 1024 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024
+    body_timeout: int = 30
     tile_url: str = ""
     tile_attribution: str = ""
     contact_retention_days: int = 365

@@ -107,6 +107,30 @@ def authenticate(db: Database, email: str, password: str) -> dict | None:
     return user
 
 
+def start_session(db: Database, user_id: int, max_age: int) -> str:
+    """A new server-side session for this account (its id goes in the signed cookie)."""
+    sid = secrets.token_urlsafe(24)
+    now = now_iso()
+    with db.atomic():
+        db.execute("insert into sessions (id, user_id, created_at) values (?, ?, ?)", [sid, user_id, now])
+        # Sessions past their age are dead anyway: drop this account's, so the table stays small.
+        db.execute("delete from sessions where user_id = ? and created_at < datetime('now', ?)",
+                   [user_id, f"-{int(max_age)} seconds"])
+    return sid
+
+
+def session_user(db: Database, user_id: int, sid: str) -> dict | None:
+    """The account of a live session, or None when signed out (row gone) or unknown."""
+    rows = list(db.query("select u.* from sessions s join users u on u.id = s.user_id where s.id = ? and s.user_id = ?",
+                         [sid, user_id]))
+    return rows[0] if rows else None
+
+
+def end_session(db: Database, sid: str) -> None:
+    """Sign out this session, on the server: its cookie opens nothing any more."""
+    db.execute("delete from sessions where id = ?", [sid])
+
+
 def public(user: dict) -> dict:
     """What the client may see of an account."""
     return {"id": user["id"], "email": user["email"], "display_name": user["display_name"], "role": user["role"]}

@@ -283,3 +283,52 @@ class Refused(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+# JSON numbers beyond what a phone's JavaScript can hold exactly (and far beyond SQLite's 64 bits).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def hostile_values(value: object, path: str = "data", _depth: int = 0) -> dict[str, str]:
+    """Errors for values no field may hold, wherever they sit in an entry: text that is not valid
+    Unicode (a lone surrogate such as \\ud800, in a key or a value), whole numbers beyond ±2^53,
+    infinite or NaN numbers. Checked before any field rule, so that no rule can overflow on them."""
+    errors: dict[str, str] = {}
+    if _depth > 32:
+        errors[path] = _("is nested too deeply")
+    elif isinstance(value, str):
+        if not is_text(value):
+            errors[path] = _("must contain only valid Unicode text")
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            errors[path] = _("is too large a number")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            errors[path] = _("is too large a number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not is_text(key):
+                errors[f"{path}.?"] = _("must contain only valid Unicode text")
+                continue
+            errors.update(hostile_values(item, f"{path}.{key[:40]}", _depth + 1))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            errors.update(hostile_values(item, f"{path}[{index}]", _depth + 1))
+    return errors
+
+
+def echoed_id(entry: object) -> str | None:
+    """An entry's id as a result may echo it: text of at most 64 characters, else None."""
+    raw = entry.get("id") if isinstance(entry, dict) else None
+    return raw if is_text(raw) and len(raw) <= 64 else None
+
+
+def printable_errors(errors: dict) -> dict[str, str]:
+    """Errors safe to answer as JSON: a field name echoed from the request may hold a lone surrogate."""
+    def text(value: object) -> str:
+        value = str(value)
+        return value if is_text(value) else value.encode("utf-8", "replace").decode("utf-8")
+
+    return {text(k): text(v) for k, v in errors.items()}

@@ -42,7 +42,7 @@ def fresh_db(tmp_path) -> sqlite_utils.Database:
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    values = dict(data_dir=data_dir, secret_key="test-secret-key-" + "x" * 32)
+    values = dict(data_dir=data_dir, secret_key="test-secret-key-" + "x" * 32, allowed_hosts="testserver,127.0.0.1,localhost")
     values.update(overrides)
     return Settings(**values)
 

@@ -26,6 +26,9 @@ BODIES = [
     ("text/plain", b"\xff\xfe\x00garbage"),
 ]
 
+CHUNKED = [BODIES[1], BODIES[4], ("application/json", b'{"entries": [' + b'{"a": 1},' * 120_000 + b'{}]}'),
+           ("application/x-www-form-urlencoded", b"a=" + b"x" * 1_100_000)]
+
 
 def _routes(app):
     for route in app.routes:
@@ -57,8 +60,12 @@ def test_hostile_input_never_gets_a_server_error(app, make_user, client, role):
                     attempts = [dict(params=HOSTILE_QUERY)]
                 else:
                     attempts = [dict(content=body, headers={"Content-Type": ctype}) for ctype, body in BODIES]
+                    # The same without Content-Length (chunked), and one too large for any route but the photo ones.
+                    attempts += [dict(content=iter([body]), headers={"Content-Type": ctype}) for ctype, body in CHUNKED]
                 for kwargs in attempts:
                     r = c.request(method, path, follow_redirects=False, **kwargs)
+                    if not isinstance(kwargs.get("content", b""), bytes):  # really sent chunked
+                        assert "content-length" not in r.request.headers
                     if r.status_code >= 500:
                         failures.append(f"{method} {path} -> {r.status_code}")
                     elif "<script>x</script>" in r.text or "<img src=x onerror" in r.text:

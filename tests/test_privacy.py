@@ -25,8 +25,8 @@ def dump_everything(db) -> str:
 
 @pytest.mark.parametrize(
     "raw, kind, value",
-    [("Alice@Example.org ", "email", "alice@example.org"), ("+33 6 12 34 56 78", "phone", "0612345678"),
-     ("06.12.34.56.78", "phone", "0612345678")],
+    [("Alice@Example.org ", "email", "alice@example.org"), ("+33 6 12 34 56 78", "phone", "+33612345678"),
+     ("06.12.34.56.78", "phone", "+33612345678")],
 )
 def test_identify(raw, kind, value):
     assert privacy.identify(raw) == (kind, value)
@@ -52,7 +52,7 @@ def test_access_request_finds_everything_and_erasure_leaves_no_trace(fresh_db):
     seed_person(fresh_db)
     found = privacy.find(fresh_db, "alice@example.org")
     assert len(found["contacts"]) == 1 and len(found["report_contacts"]) == 1
-    assert {m["table"] for m in found["mentions"]} == {"encounters"}
+    assert {m["table"] for m in found["mentions"]} == {"encounters"}  # listed for review, not erased
     answer = json.loads(privacy.access_export(found))
     assert answer["follow_up_contacts"][0]["contact"] == "alice@example.org"
     assert answer["synced_entries"]
@@ -60,14 +60,18 @@ def test_access_request_finds_everything_and_erasure_leaves_no_trace(fresh_db):
     by_phone = privacy.find(fresh_db, "+33612345678")
     assert len(by_phone["report_contacts"]) == 1
     assert any(m["table"] == "reports" for m in by_phone["mentions"])
+    assert "Contact: 06" not in privacy.access_export(by_phone)
 
     with fresh_db.conn:
         privacy.erase(fresh_db, found, user_id=None, reference="REQ-1")
         privacy.erase(fresh_db, privacy.find(fresh_db, "06 12 34 56 78"), user_id=None, reference="REQ-1")
-    everything = dump_everything(fresh_db)
-    for needle in ("alice@example.org", "ALICE@example.org", "06 12 34 56 78", "Alice Dupont"):
-        assert needle not in everything
-    assert "zoe@example.org" in everything
+    for table in ("contacts", "report_contacts", "entry_versions"):
+        rows = json.dumps(list(fresh_db[table].rows), ensure_ascii=False)
+        for needle in ("alice@example.org", "ALICE@example.org", "06 12 34 56 78", "Alice Dupont"):
+            assert needle not in rows
+    # Free text is a person's to read: the note and the description are kept as they were.
+    assert "Alice (alice@example.org)" in dump_everything(fresh_db)
+    assert "zoe@example.org" in dump_everything(fresh_db)
     erasures = list(fresh_db.query("select * from audit_log where action = 'erasure'"))
     assert len(erasures) == 2
     assert json.loads(erasures[0]["detail"])["reference"] == "REQ-1"
@@ -180,3 +184,49 @@ def test_erasure_after_a_real_sync_leaves_no_trace(field_client, coordinator_cli
     assert db["encounters"].count == 1
     assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "unchanged"
     assert db["contacts"].count == 0
+
+
+def test_access_and_erasure_match_the_exact_address_never_a_longer_one(fresh_db):
+    """A short address that ends other people's (e238687@…) finds only its owner's data, never Alice's or Bob's."""
+    mine = add_contact(fresh_db, contact="E238687@example.org ", name="Eve")
+    add_contact(fresh_db, contact="alice238687e238687@example.org", name="Alice Martin")
+    add_report(fresh_db, reporter={"name": "Bob Durand", "email": "bobe238687@example.org", "phone": "06 11 22 33 44"})
+    add_encounter(fresh_db, note="Rappeler alice238687e238687@example.org")
+
+    found = privacy.find(fresh_db, "e238687@example.org")
+    assert [c["id"] for c in found["contacts"]] == [mine]
+    assert found["report_contacts"] == [] and found["mentions"] == []
+    exported = privacy.access_export(found)
+    for other in ("alice238687", "Alice Martin", "bobe238687", "Bob Durand", "06 11 22 33 44"):
+        assert other not in exported
+
+    with fresh_db.conn:
+        privacy.erase(fresh_db, found, user_id=None)
+    everything = dump_everything(fresh_db)
+    assert "alice238687e238687@example.org" in everything and "Alice Martin" in everything
+    assert "bobe238687@example.org" in everything and "[effacé]" not in everything
+    assert "Eve" not in everything
+
+
+@pytest.mark.parametrize("raw", ["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "0033 6 12 34 56 78"])
+def test_phone_numbers_are_compared_in_e164(raw):
+    assert privacy.identify(raw) == ("phone", "+33612345678")
+
+
+def test_a_phone_number_does_not_find_a_longer_one_that_ends_with_it(fresh_db):
+    add_contact(fresh_db, contact="06 12 34 56 78", channel="sms", name="Léa")
+    add_contact(fresh_db, contact="+44 20 7946 0612 3456 78", channel="phone", name="Tom")
+    found = privacy.find(fresh_db, "+33612345678")
+    assert [c["name"] for c in found["contacts"]] == ["Léa"]
+
+
+def test_free_text_mentions_are_listed_for_review_never_exported_nor_scrubbed(fresh_db):
+    e = add_encounter(fresh_db, note="Alice (alice@example.org) viendra à l'agora")
+    add_contact(fresh_db, contact="alice@example.org", name="Alice Dupont")
+    found = privacy.find(fresh_db, "Alice@Example.org")
+    assert [(m["table"], m["id"]) for m in found["mentions"]] == [("encounters", e)]
+    assert "viendra" not in privacy.access_export(found)
+    with fresh_db.conn:
+        counts = privacy.erase(fresh_db, found, user_id=None)
+    assert counts["mentions_to_review"] == 1
+    assert fresh_db["encounters"].get(e)["note"] == "Alice (alice@example.org) viendra à l'agora"

@@ -11,6 +11,8 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from outreach.access import ADMIN, OFFICE, PUBLIC, STAFF
+from outreach import users
+from outreach.security import new_csrf_token
 from outreach.web import CSRF_COOKIE, SESSION_COOKIE
 
 ROLES = ("anonymous", "field", "coordinator", "admin")
@@ -72,12 +74,20 @@ def test_every_route_has_a_decision(app):
 
 @pytest.fixture
 def sessions(app, make_user):
-    """A session cookie per role (signed as the sign-in does), made without the slow password check."""
-    out = {"anonymous": None}
-    for role in ROLES[1:]:
-        user = make_user(role)
-        out[role] = app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"]})
-    return out
+    """A fresh session cookie per role and per request (signing out ends one), made as the
+    sign-in does but without the slow password check."""
+    users_by_role = {role: make_user(role) for role in ROLES[1:]}
+
+    class Fresh(dict):
+        def __getitem__(self, role):
+            if role == "anonymous":
+                return None
+            user = users_by_role[role]
+            with app.state.store.write() as db:
+                sid = users.start_session(db, user["id"], 3600)
+            return app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"], "sid": sid})
+
+    return Fresh()
 
 
 def _path(route) -> str:
@@ -89,14 +99,17 @@ def _path(route) -> str:
 
 def _request(app, cookie, method, path):
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
-    client.cookies.set(CSRF_COOKIE, "c" * 32)
+    # The CSRF token the server would have given this session's pages.
+    sid = (app.state.signer.loads("session", cookie) or {}).get("sid") if cookie else None
+    token = new_csrf_token(app.state.signer, sid)
+    client.cookies.set(CSRF_COOKIE, token)
     if cookie:
         client.cookies.set(SESSION_COOKIE, cookie)
     if path.startswith("/api/"):
         return client.request(method, path, json={})
     if method == "GET":
         return client.get(path)
-    return client.request(method, path, data={"csrf_token": "c" * 32})
+    return client.request(method, path, data={"csrf_token": token})
 
 
 def test_each_route_answers_each_role_as_declared(app, sessions):

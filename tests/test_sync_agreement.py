@@ -93,17 +93,12 @@ def reference_canonical(data, *, plain=False) -> bytes:
     return canon.canonical(data).encode("utf-8")
 
 
-class Slow(dict):
-    """An entry the fast path does not take (it looks for plain dicts only)."""
-
-
 def answers(db, user, entries, *, fast: bool, monkeypatch) -> list:
     """What prepare() decides for each entry: its rejection, or the hash, text and clean values it would store."""
     with monkeypatch.context() as m:
         if not fast:
             m.setattr(encounters, "_well_formed", lambda ctx, data: None)
             m.setattr(sync, "canonical_bytes", reference_canonical)
-            entries = [Slow(e) if isinstance(e, dict) else e for e in entries]
         batch = sync.prepare(db, user, entries, device_id="agreement-test")
     out = list(batch.results)
     for ready in batch.ready:

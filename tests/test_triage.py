@@ -172,11 +172,19 @@ def test_pagination_links(client, coordinator_client, store):
     assert "Numéro 004" in page2 and "Numéro 054" not in page2
 
 
-def test_duplicate_reporter_is_led_to_the_original(client, coordinator_client):
+def test_duplicate_reporter_sees_the_originals_public_state_through_no_token_of_its_own(client, coordinator_client, store):
+    """After a merge, the duplicate's page says how the original stands, and nothing more: no link
+    to the original's private page (its question, its photos, its answer form belong to its reporter)."""
     original = post(client, envelope(report_data(title="Le premier signalement"))).json()["results"][0]
     dup = post(client, envelope(report_data(title="Le second signalement"))).json()["results"][0]
     csrf = csrf_of(coordinator_client.get(f"/coordinator/reports/{dup['id']}").text)
     coordinator_client.post(f"/coordinator/reports/{dup['id']}/merge", data={"csrf_token": csrf, "original": original["id"]})
+    for target in ("under_review", "needs_info"):
+        coordinator_client.post(f"/coordinator/reports/{original['id']}/status",
+                                data={"csrf_token": csrf, "status": target, "message": "Quel numéro exactement ?"})
+    assert store.db()["reports"].get(original["id"])["status"] == "needs_info"
     page = client.get(dup["tracking_url"]).text
-    link = re.search(r'<a href="(/track/[^"]+)">Suivre le signalement d.origine</a>', page).group(1)
-    assert "Le premier signalement" in client.get(link).text
+    own = dup["tracking_url"].split("/track/")[1]
+    assert set(re.findall(r"/track/([^/\"?]+)", page)) == {own}
+    assert "Quel numéro exactement" not in page and "Le premier signalement" not in page
+    assert "déjà été signalé" in page and "Informations demandées" in page

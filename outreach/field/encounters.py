@@ -298,6 +298,17 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
     conn.execute(INSERT_CONTACT, _contact_row(ctx, entry_id, follow, clean["occurred_at"], existing[0] if existing else None))
 
 
+def check_links(ctx, clean: dict) -> dict[str, str]:
+    """An encounter may be logged in an outing of the worker's team only (or one the server has
+    not received yet: the phone may send the outing after it)."""
+    outing_id = clean.get("outing_id")
+    if not outing_id:
+        return {}
+    if ctx.outing_refused(outing_id):
+        return {"data.outing_id": _("this outing belongs to another team")}
+    return {}
+
+
 def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:
     """Only the worker who logged an encounter may send a newer version of it."""
     return first_author == ctx.user["id"]

@@ -126,6 +126,24 @@ def team_tallies(db: Database, outing_id: str, own: dict[str, int]) -> dict[str,
     return totals
 
 
+def is_member(db: Database, outing_id: str, user_id: int) -> bool:
+    """True when the user planned or started this outing, or is one of its members."""
+    return bool(db.execute(
+        "select 1 from outings where id = ? and created_by = ? union all "
+        "select 1 from outing_members where outing_id = ? and user_id = ? limit 1",
+        [outing_id, user_id, outing_id, user_id]).fetchone())
+
+
+def may_create(db: Database, ctx, entry_id: str) -> str | None:
+    """Why a first synced version of this outing is refused (None: it may be stored).
+
+    A planned outing exists before any phone syncs it: only its team may start, end or fill it.
+    """
+    if db.execute("select 1 from outings where id = ?", [entry_id]).fetchone() and not is_member(db, entry_id, ctx.user_id):
+        return _("This outing was planned for another team: only its members can start it.")
+    return None
+
+
 def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:
     """The worker who started it, or any member of it (teammates share one outing)."""
     if first_author == ctx.user["id"]:

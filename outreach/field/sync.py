@@ -29,7 +29,8 @@ from ..canonical import canonical, canonical_bytes, content_hash  # noqa: F401 (
 from ..db import insert_rows
 from ..i18n import gettext as _
 from ..settings import Settings
-from ..validation import DEVICE_ID_RE, Refused, is_device_id, is_int, is_text, is_uuid, parse_time
+from ..validation import (DEVICE_ID_RE, Refused, echoed_id, hostile_values, is_device_id, is_int, is_text, is_uuid,
+                          parse_time, printable_errors)
 
 MAX_ENTRIES = 500
 MAX_VERSION = 1_000_000
@@ -47,11 +48,14 @@ class Kind:
     store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
     # How far from the server's clock created_at may be (ahead, back); None: any time.
     created_within: tuple[timedelta, timedelta] | None = None
+    may_create: Callable | None = None  # (db, ctx, entry_id) -> reason or None: a row may exist before any sync
+    check_links: Callable | None = None  # (ctx, clean) -> errors: rows the entry points at must be the user's to use
 
 
 KINDS: dict[str, Kind] = {
-    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many),
-    "outing": Kind(outings.validate, outings.store, outings.may_update),
+    "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many,
+                      check_links=encounters.check_links),
+    "outing": Kind(outings.validate, outings.store, outings.may_update, may_create=outings.may_create),
     # A report filed by a worker with a resident, or by a resident alone (no user).
     "report": Kind(intake.validate_report, intake.store_report, intake.may_update_report,
                    created_within=(intake.CREATED_AHEAD, intake.CREATED_BACK)),
@@ -123,6 +127,14 @@ class Context:
         if self._consents is None:
             self._consents = refdata.consent_versions(self.db)
         return self._consents
+
+    def outing_refused(self, outing_id: str) -> bool:
+        """True when this outing exists and the user is not in its team (read once per outing)."""
+        cache = self.__dict__.setdefault("_outings", {})
+        if outing_id not in cache:
+            exists = self.db.execute("select 1 from outings where id = ?", [outing_id]).fetchone()
+            cache[outing_id] = bool(exists) and not outings.is_member(self.db, outing_id, self.user_id)
+        return cache[outing_id]
 
     def active_user_ids(self, ids: list[int]) -> set[int]:
         if not ids:
@@ -285,6 +297,7 @@ def process(db: Database, user: dict | None, entries: list, **options) -> dict:
 
 
 def _rejected(entry_id, errors: dict) -> dict:
+    errors = printable_errors(errors)
     return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
 
 
@@ -297,15 +310,21 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
                 and data.__class__ is dict and (created is None or _created_ok(ctx, kind, created))):
             entry_id = entry_id.lower()
             if entry_id not in seen:
-                seen.add(entry_id)
-                check = KINDS[kind].validate(ctx, data)
-                if check.errors:
-                    return _rejected(entry_id, check.errors)
-                return _ready(ctx, index, entry_id, kind, version, created, data, check.clean,
-                              plain=getattr(check, "plain", False))
+                try:
+                    check = KINDS[kind].validate(ctx, data)
+                except (OverflowError, TypeError, ValueError, UnicodeError):
+                    check = None  # a hostile value (a number past 2^64...): the full path names it
+                if check is not None:
+                    seen.add(entry_id)
+                    if check.errors:
+                        return _rejected(entry_id, check.errors)
+                    return _ready(ctx, index, entry_id, kind, version, created, data, check.clean,
+                                  plain=getattr(check, "plain", False))
+    hostile = hostile_values(raw, "entry") if isinstance(raw, dict) else {}
+    if hostile:  # before any rule: none may overflow or store text that is not Unicode
+        return _rejected(echoed_id(raw), {k.replace("entry.", "", 1): v for k, v in hostile.items()})
     entry, errors = _check_entry(ctx, raw)
-    raw_id = entry.get("id")
-    entry_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    entry_id = echoed_id(entry)
     if not errors:
         entry_id = entry_id.lower()
         if entry_id in seen:
@@ -331,6 +350,11 @@ def _created_ok(ctx: Context, kind: str, created: str) -> bool:
 def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict,
            *, plain: bool = False):
     """The checked entry with its canonical text and hash, or 'rejected' when data has no canonical form."""
+    links = KINDS[kind].check_links
+    if links is not None:
+        errors = links(ctx, clean)
+        if errors:
+            return _rejected(entry_id, errors)
     try:
         raw = canonical_bytes(data, plain=plain)
     except UnicodeEncodeError:  # a lone surrogate (\ud800) parses as JSON but is no text SQLite can store
@@ -363,6 +387,10 @@ def _compare(db: Database, ctx: Context, entry: _Entry, history: list[dict]) -> 
         if same["hash"] == entry.hash and same["kind"] == entry.kind and same["user_id"] == ctx.user_id:
             return {"id": entry.id, "status": "unchanged", "hash": entry.hash, "received_at": same["received_at"]}
         return _conflict(entry.id, history, _("The server already has this version with other content."))
+    if not history and KINDS[entry.kind].may_create is not None:
+        reason = KINDS[entry.kind].may_create(db, ctx, entry.id)
+        if reason:
+            return _rejected(entry.id, {"id": reason})
     if history:
         if history[-1]["version"] > entry.version:
             return _conflict(entry.id, history, _("The server already has a newer version of this entry."))

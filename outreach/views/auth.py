@@ -8,7 +8,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from .. import users
 from ..validation import is_text
 from ..i18n import gettext as _
+from ..security import new_csrf_token
 from ..web import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     ApiError,
     client_ip,
@@ -18,24 +20,32 @@ from ..web import (
     render,
     run_db,
     safe_next,
+    write_db,
 )
 
 
 
-def _throttled(request: Request, email: str) -> int:
-    limiter = request.app.state.limits.login
-    return max(limiter.check("ip:" + client_ip(request)), limiter.check("email:" + email.strip().lower()))
+async def _authenticate(request: Request, email: str, password: str) -> tuple[dict | None, int]:
+    """(user, 0) or (None, 0) for wrong credentials, or (None, seconds to wait) when throttled.
+
+    The attempt is counted before the password is checked (parallel guesses all count);
+    a right password gives it back.
+    """
+    throttle = request.app.state.limits.sign_in
+    address = client_ip(request)
+    wait, ticket = throttle.attempt(email, address)
+    if wait:
+        return None, wait
+    user = await run_db(request, users.authenticate, email, password)
+    if user is not None:
+        throttle.succeeded(email, address, ticket)
+    return user, 0
 
 
-def _failed(request: Request, email: str) -> None:
-    limiter = request.app.state.limits.login
-    limiter.hit("ip:" + client_ip(request))
-    limiter.hit("email:" + email.strip().lower())
-
-
-def _set_session(request: Request, response: Response, user: dict) -> None:
+async def _set_session(request: Request, response: Response, user: dict) -> None:
     settings = request.app.state.settings
-    token = request.app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"]})
+    sid = await write_db(request, users.start_session, user["id"], settings.session_max_age)
+    token = request.app.state.signer.dumps("session", {"uid": user["id"], "epoch": user["session_epoch"], "sid": sid})
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -45,6 +55,9 @@ def _set_session(request: Request, response: Response, user: dict) -> None:
         secure=settings.https or request.url.scheme == "https",
         path="/",
     )
+    # A new session, a new CSRF token bound to it: the next form works without a page load first.
+    response.set_cookie(CSRF_COOKIE, new_csrf_token(request.app.state.signer, sid), httponly=True, samesite="lax",
+                        secure=settings.https or request.url.scheme == "https", path="/")
 
 
 def home_for(request: Request, user: dict | None) -> str:
@@ -72,15 +85,13 @@ async def api_sign_in(request: Request):
         errors["password"] = _("This password is too long.")
     if errors:
         raise ApiError(400, _("Some fields are missing or invalid."), errors)
-    wait = _throttled(request, email)
+    user, wait = await _authenticate(request, email, password)
     if wait:
         raise ApiError(429, _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}, None, {"Retry-After": str(wait)})
-    user = await run_db(request, users.authenticate, email, password)
     if user is None:
-        _failed(request, email)
         raise ApiError(401, _("Wrong email or password."))
     response = JSONResponse({"user": users.public(user)})
-    _set_session(request, response, user)
+    await _set_session(request, response, user)
     return response
 
 
@@ -91,7 +102,14 @@ async def api_whoami(request: Request):
     return JSONResponse({"user": users.public(user)})
 
 
+async def _end_session(request: Request) -> None:
+    sid = request.scope.get("outreach.session_id")
+    if sid:
+        await write_db(request, users.end_session, sid)
+
+
 async def api_sign_out(request: Request):
+    await _end_session(request)
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -110,21 +128,20 @@ async def login_submit(request: Request):
     context = {"next": next_url, "email": email}
     if not email.strip() or not password:
         return render(request, "login.html", dict(context, error=_("Enter your email address and your password.")), 400)
-    wait = _throttled(request, email)
+    user, wait = await _authenticate(request, email, password)
     if wait:
         message = _("Too many failed sign-ins. Try again in %(seconds)s seconds.") % {"seconds": wait}
         return render(request, "login.html", dict(context, error=message), 429, headers={"Retry-After": str(wait)})
-    user = await run_db(request, users.authenticate, email, password)
     if user is None:
-        _failed(request, email)
         return render(request, "login.html", dict(context, error=_("Wrong email or password.")), 401)
     response = RedirectResponse(next_url or home_for(request, user), status_code=303)
-    _set_session(request, response, user)
+    await _set_session(request, response, user)
     return response
 
 
 async def logout_submit(request: Request):
     await read_form(request)
+    await _end_session(request)
     response = RedirectResponse(request.url_for("login").path, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -185,9 +185,9 @@ async def track(request: Request, errors: dict | None = None, status_code: int =
         "errors": errors or {},
         "text": text,
         "tracking_url": str(request.url.replace(query="")),
-        # A duplicate's reporter follows the original from now on (its public page only).
-        "original_url": request.url_for("track", token=public.tracking_token(request.app.state.signer,
-                                                                              view["duplicate_of"])).path
+        # A duplicate's reporter sees how the original stands: its public state, through no link
+        # of the original's (that page, its question and its form belong to its own reporter).
+        "original": await run_db(request, public.original_public_state, view["duplicate_of"])
         if view["status"] == rs.DUPLICATE and view["duplicate_of"] else None,
     }, status_code=status_code, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 

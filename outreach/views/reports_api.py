@@ -40,8 +40,7 @@ async def submit_reports(request: Request):
         device_id, app_version, entries = sync.check_envelope(body, max_entries=intake.MAX_ENTRIES_ANONYMOUS)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
-    if not entries:
-        raise ApiError(400, _("'entries' must be a non-empty list."), {"entries": _("must be a list")})
+    # An empty list is an empty answer, as on /api/v1/sync (the same envelope, the same rules).
     if current_user(request) is None:
         for _entry in entries:
             _limited(request, "report")
@@ -54,8 +53,6 @@ async def upload_attachment(request: Request):
     sha = request.path_params["sha256"]
     if not photos.is_sha256(sha):
         raise ApiError(400, _("The name must be the sha256 of the photo, in lowercase hexadecimal."))
-    if await run_db(request, photos.has, sha):
-        return JSONResponse({"sha256": sha, "status": "unchanged"}, 200)
     if current_user(request) is None:
         wait = request.app.state.limits.upload.hit(f"ip:{client_ip(request)}")
         if wait:
@@ -66,6 +63,12 @@ async def upload_attachment(request: Request):
         raise ApiError(415, _("Only JPEG, PNG and WebP photos are accepted."))
     max_bytes = request.app.state.settings.max_photo_bytes
     data = await _read_limited(request, max_bytes)
+    # The bytes are read and checked before saying whether the photo is already here: only
+    # someone who holds the photo learns that (a hash alone tells nothing).
+    if photos.sha256_hex(data) != sha:
+        raise ApiError(400, _("The bytes received do not match their sha256 name: send the photo again."))
+    if await run_db(request, photos.has, sha):
+        return JSONResponse({"sha256": sha, "status": "unchanged"}, 200)
     uploads = request.app.state.settings.uploads_dir
     try:
         # Decoding is the slow part: done in a worker thread, outside the write lock.
@@ -93,7 +96,11 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 async def nearby(request: Request):
-    """GET /api/v1/reports/nearby?category=&lat=&lon=: open reports of that category within ~150 m."""
+    """GET /api/v1/reports/nearby?category=&lat=&lon=: accepted worksites of that category within ~150 m."""
+    wait = request.app.state.limits.nearby.hit(f"ip:{client_ip(request)}")
+    if wait:
+        raise ApiError(429, _("Too many searches from this connection. Try again in a minute."), {"retry_after": wait},
+                       headers={"Retry-After": str(wait)})
     q = request.query_params
     category = q.get("category", "")
     try:
@@ -104,7 +111,7 @@ async def nearby(request: Request):
         raise ApiError(400, _("lat and lon must be numbers."))
     if category not in await run_db(request, refdata.codes, "categories"):
         raise ApiError(400, _("Unknown category."))
-    found = await run_db(request, public.nearby_open, category, lat, lon)
+    found = await run_db(request, public.nearby_open, category, lat, lon, public_only=True)
     return JSONResponse({"radius_m": public.NEARBY_METRES, "reports": found})
 
 

@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,14 @@ from ..refdata import now_iso
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
-# Phones send ~1600 px; 40 megapixels is far above any real photo and far below a bomb.
-MAX_PIXELS = 40_000_000
+# Phones send ~1600 px and cameras ~12 MP: more is refused from the header, before decoding.
+MAX_PIXELS = 12_500_000
+# What one decoded image may take in memory (a 12 MP RGBA photo is 48 MB).
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+# Images decoded at once, whatever the number of uploads arriving: decoding is what costs
+# memory (tens of MB per photo), and a worker thread per upload would multiply it.
+DECODE_SLOTS = threading.BoundedSemaphore(2)
+_BYTES_PER_BAND = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 MAX_SIDE = 2048  # uploads without the phone's resize (plain form) are brought down to this
 THUMB_SIDE = 320
 QUALITY = 85
@@ -64,6 +71,24 @@ def clean(data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> CleanImage:
         raise PhotoError(413, _("the photo is too large (at most %(mb)d MiB)") % {"mb": max_bytes // (1024 * 1024)})
     if not data:
         raise PhotoError(415, _("this file is empty, not an image"))
+    with DECODE_SLOTS:
+        img = _decode(data)
+        if max(img.size) > MAX_SIDE:
+            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        width, height = img.size
+        jpeg = _encode(img)
+        thumb_img = img.copy()
+        thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+        return CleanImage(jpeg=jpeg, thumb=_encode(thumb_img), width=width, height=height)
+
+
+def _decoded_size(img: Image.Image) -> int:
+    """The bytes the decoded pixels will take, read from the header (nothing decoded yet)."""
+    return img.width * img.height * len(img.getbands()) * _BYTES_PER_BAND.get(img.mode, 1)
+
+
+def _decode(data: bytes) -> Image.Image:
+    """The pixels of a JPEG, PNG or WebP as RGB, reduced towards MAX_SIDE; PhotoError otherwise."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -71,25 +96,24 @@ def clean(data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> CleanImage:
                 if img.format not in ACCEPTED_FORMATS:
                     raise PhotoError(415, _("only JPEG, PNG and WebP photos are accepted"))
                 # The header is read, the pixels are not: refuse bombs before decoding them.
-                if img.width * img.height > MAX_PIXELS:
+                if img.width * img.height > MAX_PIXELS or _decoded_size(img) > MAX_DECODED_BYTES:
                     raise PhotoError(415, _("this image is too large to be a photo"))
+                if img.format == "JPEG":
+                    # JPEG decodes at 1/2, 1/4 or 1/8 scale for free: never more pixels than kept.
+                    img.draft("RGB", (MAX_SIDE, MAX_SIDE))
                 img.load()
+                factor = max(img.size) // MAX_SIDE
+                if factor >= 2:
+                    img = img.reduce(factor)  # a cheap box reduction before any copy is made
                 img = ImageOps.exif_transpose(img)  # keep the orientation the EXIF asked for
-                img = _flatten(img)
+                return _flatten(img)
     except PhotoError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(415, _("this file is not a photo we can read (JPEG, PNG or WebP)"))
-    except (OSError, ValueError, SyntaxError, EOFError):
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
         # Truncated or corrupt images raise a variety of errors from the decoders.
         raise PhotoError(415, _("this file is not a photo we can read (JPEG, PNG or WebP)"))
-    if max(img.size) > MAX_SIDE:
-        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    width, height = img.size
-    jpeg = _encode(img)
-    thumb_img = img.copy()
-    thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
-    return CleanImage(jpeg=jpeg, thumb=_encode(thumb_img), width=width, height=height)
 
 
 def _flatten(img: Image.Image) -> Image.Image:

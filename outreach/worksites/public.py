@@ -45,18 +45,40 @@ def public_view(db: Database, report_id: str) -> dict | None:
     if not rows:
         return None
     report = rows[0]
-    report["photos"] = photo_states(db, report_id)
+    report["photos"] = photo_states(db, report_id, own_only=True)
     report["history"] = list(db.query(
         "select at, kind, from_status, to_status, text from report_events"
         " where report_id = ? and public = 1 order by at, id", [report_id]))
     return report
 
 
-def photo_states(db: Database, report_id: str) -> list[dict]:
-    """Photos of a report in order, each with ``arrived`` (False: "photo pending")."""
-    return list(db.query(
+def original_public_state(db: Database, original_id: str) -> dict | None:
+    """What a merged duplicate's reporter may know of the original: its state and date, and
+    its title only once the worksite is listed publicly. Never its token, question or photos."""
+    row = db.execute("select status, scheduled_for, title from reports where id = ?", [original_id]).fetchone()
+    if not row:
+        return None
+    listed = row[0] in rs.PUBLIC_WORKSITE
+    return {"status": row[0], "scheduled_for": row[1], "title": row[2] if listed else None, "listed": listed}
+
+
+def photo_states(db: Database, report_id: str, *, own_only: bool = False) -> list[dict]:
+    """Photos of a report in order, each with ``arrived`` (False: "photo pending").
+
+    ``own_only`` (what its resident sees): only the photos this report was the first to name.
+    A hash is no proof of holding the photo; a later report naming a known hash gets nothing.
+    """
+    rows = list(db.query(
         "select p.sha256, a.sha256 is not null as arrived, a.width, a.height from report_photos p"
         " left join attachments a on a.sha256 = p.sha256 where p.report_id = ? order by p.position", [report_id]))
+    if own_only:
+        # The first claim of each hash, in the order claims were written (rowid).
+        first = {r["sha256"]: r["report_id"] for r in db.query(
+            "select p.sha256, p.report_id from report_photos p"
+            " where p.sha256 in (select sha256 from report_photos where report_id = ?)"
+            " order by p.rowid desc", [report_id])}  # the last one put in the dict wins: the earliest
+        rows = [r for r in rows if first.get(r["sha256"]) == report_id]
+    return rows
 
 
 def add_resident_info(db: Database, report_id: str, text: object) -> None:
@@ -77,14 +99,19 @@ def add_resident_info(db: Database, report_id: str, text: object) -> None:
 
 
 def nearby_open(db: Database, category: str, lat: float, lon: float, *, radius_m: float = NEARBY_METRES,
-                limit: int = 5, exclude: str | None = None) -> list[dict]:
-    """Open reports of the same category within ``radius_m``, nearest first (public fields only)."""
+                limit: int = 5, exclude: str | None = None, public_only: bool = False) -> list[dict]:
+    """Open reports of the same category within ``radius_m``, nearest first (public fields only).
+
+    ``public_only``: only worksites a coordinator has accepted (what anyone may read); the
+    triage page, for staff, also sees those not moderated yet.
+    """
     lat_min, lat_max, lon_min, lon_max = geo.box(lat, lon, radius_m)
-    marks = ",".join("?" * len(rs.OPEN))
+    states = rs.PUBLIC_WORKSITE if public_only else rs.OPEN
+    marks = ",".join("?" * len(states))
     rows = db.query(
         f"select id, title, address, where_detail, status, lat, lon, me_too_count from reports"
         f" where category = ? and lat between ? and ? and lon between ? and ? and status in ({marks})",
-        [category, lat_min, lat_max, lon_min, lon_max, *sorted(rs.OPEN)],
+        [category, lat_min, lat_max, lon_min, lon_max, *sorted(states)],
     )
     found = []
     for r in rows:

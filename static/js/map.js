@@ -61,8 +61,11 @@ async function main() {
   const points = { type: "FeatureCollection", features: data.features.filter((f) => f.properties.kind !== "zone") };
   for (const z of zones) {
     const [lon, lat] = z.geometry.coordinates;
+    // A text node: zone names come from admins and imported files, and Leaflet parses a string as HTML.
+    const name = document.createElement("span");
+    name.textContent = z.properties.label.split(" — ")[0];
     L.tooltip({ permanent: true, direction: "center", className: "map-zone-label", interactive: false })
-      .setLatLng([lat, lon]).setContent(z.properties.label.split(" — ")[0]).addTo(map);
+      .setLatLng([lat, lon]).setContent(name).addTo(map);
   }
   const layer = L.geoJSON(points, {
     pointToLayer: (feature, latlng) => {

@@ -105,3 +105,17 @@ def test_a_planned_outing_reaches_the_field_workers_phone(office, page, live_ser
     planned.get_by_role("button", name="Rejoindre").wait_for()
     text = planned.inner_text()
     assert "Porte-à-porte" in text and "Secteur 5" in text
+
+
+def test_zone_labels_on_the_map_are_text_never_html(office, live_server, login):
+    """A zone name comes from an admin or an imported open-data file: shown as typed, never parsed."""
+    seed(live_server)
+    with live_server.store.write() as db:
+        db.execute("update zones set label_fr = ?, lat = 45.185, lon = 5.725 where code = 'secteur-1'",
+                   ['<img src="x" id="pwned">Secteur piégé'])
+    login(office, live_server, "coordinator")
+    office.goto(live_server.url + "/coordinator/map")
+    label = office.locator(".map-zone-label", has_text="Secteur piégé")
+    label.wait_for()
+    assert '<img src="x" id="pwned">' in label.inner_text()
+    assert office.locator("#pwned").count() == 0

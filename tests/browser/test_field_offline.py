@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 import outbox
 from field_app import (no_script_errors, open_app, open_plain_app, plain_page, log_encounter,  # noqa: F401 (fixtures)
@@ -215,7 +216,8 @@ def test_a_shared_phone_sends_each_entry_under_its_author(page, browser_context,
     outbox.wait_for_owner(page, second["id"])
     log_encounter(page, ["Agora"])
     page.wait_for_function("() => document.querySelectorAll('#outbox-list li[data-state=sent]').length === 1")
-    assert page.locator("#outbox-list").get_by_text("Saisie sous un autre compte").is_visible()
+    # The list is redrawn after the receipt: wait for it rather than read it at once.
+    expect(page.locator("#outbox-list").get_by_text("Saisie sous un autre compte")).to_be_visible()
     db = live_server.store.db()
     assert [r["user_id"] for r in db.query("select user_id from encounters")] == [second["id"]]
 

@@ -174,7 +174,13 @@ def _submit(live_server, title="Banc cassé square Lionel-Terray", **over):
 
 
 def test_me_too_on_a_nearby_report_instead_of_a_duplicate(browser_context, page, live_server):
+    from outreach.worksites import triage as report_triage
+
     rid = _submit(live_server)
+    # Only accepted worksites are offered nearby (an unmoderated report is nobody's to read).
+    with live_server.store.write() as db:
+        report_triage.change_status(db, rid, "under_review", None)
+        report_triage.change_status(db, rid, "accepted", None)
     browser_context.grant_permissions(["geolocation"], origin=live_server.url)
     browser_context.set_geolocation({"latitude": 45.18880, "longitude": 5.72460, "accuracy": 10})
     page.goto(live_server.url + "/report")
