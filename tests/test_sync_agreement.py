@@ -1,7 +1,7 @@
 """The sync intake's fast path and its reference path give the very same answers.
 
 The fast path reads the body with msgspec, checks encounters with a msgspec shape and writes the
-canonical text with orjson; the reference path reads with ``json``, checks every entry field by
+canonical text with orjson; the reference path reads with ``json``, checks every encounter field by
 field and writes the canonical text with ``json``. A few thousand random mutations of valid
 entries (wrong types, out-of-range and huge numbers, unknown codes, NaN, lone surrogates, deep
 nesting, tiny floats, missing and unknown keys) must get the same status, errors, hash and
