@@ -179,13 +179,23 @@ def sign_in(port: int, i: int) -> str:
     return "; ".join(part.split(";")[0] for part in cookie.split(", ") if "=" in part.split(";")[0])
 
 
-def session_cookie(user_id: int) -> str:
-    """A signed-in worker's session cookie, minted with the bench server's key (200 sign-ins
-    would each cost a deliberate 50 ms of scrypt; the sync requests are what is measured)."""
+def session_cookies(db_path: Path, user_ids: list[int]) -> list[str]:
+    """Signed-in workers' session cookies: a server-side session each, signed with the bench
+    server's key (200 sign-ins would each cost a deliberate 50 ms of scrypt; the sync requests
+    are what is measured)."""
+    from outreach import users
+    from outreach.db import connect
     from outreach.security import Signer
     from outreach.web import SESSION_COOKIE
 
-    return f"{SESSION_COOKIE}={Signer(SECRET).dumps('session', {'uid': user_id, 'epoch': 0})}"
+    db = connect(db_path)
+    try:
+        sids = [users.start_session(db, user_id, 3600) for user_id in user_ids]
+    finally:
+        db.close()
+    signer = Signer(SECRET)
+    return [f"{SESSION_COOKIE}={signer.dumps('session', {'uid': u, 'epoch': 0, 'sid': sid})}"
+            for u, sid in zip(user_ids, sids)]
 
 
 def post(c: http.client.HTTPConnection, cookie: str, device: str, batch: list[dict]) -> tuple[int, bytes, float]:
@@ -306,7 +316,7 @@ def burst(seed: int = 7) -> dict:
         plans = [[encounter(w * 1009 + i, uuid7(), now) for i in range(BURST_SIZE)] for w in range(BURST_WORKERS)]
         with sqlite3.connect(str(Path(data_dir) / "outreach.db")) as db:
             ids = [r[0] for r in db.execute("select id from users where email like 'device%@bench.example' order by id")]
-        cookies = [session_cookie(user_id) for user_id in ids]
+        cookies = session_cookies(Path(data_dir) / "outreach.db", ids)
         offsets = sorted(rng.uniform(0, BURST_WINDOW) for _ in range(BURST_WORKERS))
         latencies: list[float] = []
         codes: dict[int, int] = {}
