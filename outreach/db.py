@@ -43,11 +43,6 @@ def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool 
     return db
 
 
-def healthy(db: sqlite_utils.Database) -> bool:
-    """Whether the database answers a trivial query (for the health check)."""
-    return db.execute("select 1").fetchone()[0] == 1
-
-
 class Store:
     """The application's database handle.
 

@@ -57,12 +57,15 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
     tools = [r["code"] for r in db.query("select code from tools")]
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     formats = list(vocab.OUTING_FORMATS)
-    # Planned outings for the coming days (they appear on the field phones).
+    # Planned outings for the coming days, with their times and meeting points (they appear on the field phones).
+    meeting_points = ["Devant la halle du marché", "Au pied de la tour, côté parking", "Sortie du tram, arrêt principal",
+                      "Devant la maison des habitants"]
     for i in range(4):
         oid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         db["outings"].insert(
             {"id": oid, "version": 0, "zone": zones[i % len(zones)], "format": formats[i % len(formats)], "status": "planned",
-             "planned_date": (today + timedelta(days=i + 1)).date().isoformat(), "debrief": "", "created_by": coordinator,
+             "planned_date": (today + timedelta(days=i + 1)).date().isoformat(), "planned_start": "09:30",
+             "planned_end": "12:00", "meeting_point": meeting_points[i], "debrief": "", "created_by": coordinator,
              "created_at": now_iso(), "updated_at": now_iso()}
         )
         db["outing_members"].insert_all([{"outing_id": oid, "user_id": u} for u in field_ids])

@@ -651,6 +651,26 @@ def m110_sessions_and_latest_reset(db: Database) -> None:
                                  foreign_keys=[("user_id", "users", "id")])
 
 
+# Filling zones from positions reads the encounters that have a position and no zone: a partial
+# index on (lat, lon) holds exactly those, sorted by position with their rowids, so the distinct
+# positions and then the rows at each position are index range reads (no scan of the table).
+# It replaces the partial index on id, which served no query once the lookup went by position.
+@migrations()
+def m17x_encounters_to_place_by_position(db: Database) -> None:
+    db.execute("drop index if exists idx_encounters_no_zone")
+    db.execute(
+        "create index idx_encounters_to_place on encounters (lat, lon) "
+        "where zone is null and lat is not null and lon is not null"
+    )
+
+
+# The planning page asks, for each zone, the day of its last outing: one seek per zone in an
+# index on (zone, started_at) instead of reading every outing ever started.
+@migrations()
+def m17x_outings_by_zone_and_start(db: Database) -> None:
+    db.execute("create index if not exists idx_outings_zone_started_at on outings (zone, started_at)")
+
+
 # --- sync ingest ---------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
@@ -67,5 +67,32 @@ def current_consent(db: Database, purpose: str = "follow_up") -> dict | None:
     return rows[0] if rows else None
 
 
-def consent_versions(db: Database) -> set[str]:
-    return {r["version"] for r in db.query("select version from consent_texts")}
+# Until reporters and volunteers had texts of their own, the phone and the /report page sent the
+# follow-up text's version for them too; a phone that has not refetched bootstrap since (or a
+# /report page its service worker still holds) keeps doing so. Such a follow-up version stays
+# accepted for a reporter's contact or a volunteer's sign-up for this many days after that
+# purpose's first own text was put in place, then refused ("reload the page"). Thirty days: a phone
+# in use syncs, hence refetches bootstrap, daily, and a cached /report page updates on the next
+# visit; a month covers a worker back from leave and an entry left in an outbox for weeks, and
+# after it a resident would be agreeing to a text that never spoke of their purpose.
+BORROWED_FOLLOW_UP_DAYS = 30
+
+
+def consent_versions(db: Database, purpose: str, now: datetime | None = None) -> set[str]:
+    """The consent text versions a consent given for ``purpose`` may name at ``now``.
+
+    Every version of that purpose, the current one and older ones (the person saw an older text
+    when their phone had not refetched bootstrap; the stored version says which). For
+    ``reporter_contact`` and ``volunteer``, also the follow-up versions, until
+    ``BORROWED_FOLLOW_UP_DAYS`` after the purpose's own first text.
+    """
+    assert purpose in CONSENT_PURPOSES
+    rows = list(db.query("select version, purpose, created_at from consent_texts"))
+    own = {r["version"] for r in rows if r["purpose"] == purpose}
+    if purpose == "follow_up":
+        return own
+    since = min((r["created_at"] for r in rows if r["purpose"] == purpose and r["created_at"]), default=None)
+    now = now or datetime.now(timezone.utc)
+    if since is None or now < datetime.fromisoformat(since) + timedelta(days=BORROWED_FOLLOW_UP_DAYS):
+        own |= {r["version"] for r in rows if r["purpose"] == "follow_up"}
+    return own

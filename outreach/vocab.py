@@ -127,8 +127,10 @@ OUTING_STATUSES = Choices({
 
 # --- worksite reports (the rules of moving between states live in worksites/states.py) ---------
 
+# A new report reads "Received" everywhere: the state a coordinator filters by, the resident's
+# tracking page and its first history line ("Report received.") say the same thing.
 REPORT_STATES = Choices({
-    "submitted": _("Submitted"),
+    "submitted": _("Received"),
     "under_review": _("Under review"),
     "needs_info": _("Information needed"),
     "accepted": _("Accepted"),
@@ -137,6 +139,12 @@ REPORT_STATES = Choices({
     "done": _("Done"),
     "declined": _("Declined by the city"),
     "duplicate": _("Duplicate"),
+})
+# Where a report came from (the reports table's ``source``).
+REPORT_SOURCES = Choices({
+    "resident": _("Resident"),
+    "field": _("Outreach team"),
+    "open311": _("Partner app (Open311)"),
 })
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -158,6 +166,7 @@ ALL: dict[str, Choices] = {
     "format": OUTING_FORMATS,
     "outing_status": OUTING_STATUSES,
     "report_state": REPORT_STATES,
+    "report_source": REPORT_SOURCES,
     "role": ROLES,
 }
 

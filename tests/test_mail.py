@@ -10,6 +10,7 @@ import dataclasses
 import re
 import smtplib
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -179,6 +180,145 @@ def test_volunteers_get_the_date_a_reminder_two_days_before_and_word_when_it_mov
     assert len(smtp_server.inbox.to("nour@example.org")) == 4
 
 
+def join(app, rid, name, email, **client_options):
+    """A resident signs up on /worksites, as the page's form sends it."""
+    resident = TestClient(app, **client_options)
+    r = resident.post(f"/worksites/{rid}/volunteer", follow_redirects=False, data={
+        "csrf_token": csrf(resident, "/worksites"), "name": name, "email": email, "consent": "yes",
+        "consent_text_version": "2026-01"})
+    assert r.status_code == 303, r.text
+
+
+def test_someone_who_joins_a_scheduled_worksite_gets_its_date_and_reminder_in_their_language(mail_app, smtp_server):  # noqa: F811
+    store = mail_app.state.store
+    with store.write() as db:
+        rid = add_report(db, status="accepted", title="Fresque du préau")
+        db.execute("update reports set address = '2 place Saint-Bruno' where id = ?", [rid])
+    coordinator = signed_in(mail_app, "coordinator")
+    day = date.today() + timedelta(days=10)
+    change(coordinator, rid, "scheduled", scheduled_for=day.isoformat())
+    join(mail_app, rid, "Nour", "nour@example.org")
+    join(mail_app, rid, "Sam", "sam@example.org", cookies={"outreach_lang": "en"})
+    join(mail_app, rid, "Sam", "sam@example.org", cookies={"outreach_lang": "en"})  # twice is once
+    assert smtp_server.inbox.messages == []  # never sent inside the request
+    send(mail_app)
+    [nour] = smtp_server.inbox.to("nour@example.org")
+    assert "Point de rendez-vous : 2 place Saint-Bruno." in nour.text()
+    [sam] = smtp_server.inbox.to("sam@example.org")
+    assert sam.message["Subject"].startswith("Worksite Fresque du préau")
+    assert "takes place on" in sam.text() and "Meeting point: 2 place Saint-Bruno." in sam.text()
+    assert sam.message["List-Unsubscribe"]
+    # Their reminder follows the date like everyone's: moved, it goes for the new date only.
+    later = day + timedelta(days=7)
+    change(coordinator, rid, "scheduled", scheduled_for=later.isoformat())
+    send(mail_app)
+    assert "has moved to" in smtp_server.inbox.to("sam@example.org")[1].text()
+    old_reminder = datetime.combine(day - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    assert send(mail_app, old_reminder)["sent"] == 0
+    new_reminder = datetime.combine(later - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    assert send(mail_app, new_reminder)["sent"] == 2
+    assert smtp_server.inbox.to("sam@example.org")[2].message["Subject"].startswith("Reminder: Fresque du préau")
+
+
+def test_joining_a_worksite_two_days_ahead_brings_the_date_without_a_reminder_on_its_heels(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, status="accepted")
+    change(signed_in(mail_app, "coordinator"), rid, "scheduled", scheduled_for=(date.today() + timedelta(days=1)).isoformat())
+    join(mail_app, rid, "Nour", "nour@example.org")
+    send(mail_app, datetime.now(timezone.utc) + timedelta(hours=12))
+    [only] = smtp_server.inbox.to("nour@example.org")
+    assert "Un rappel" not in only.text()
+
+
+def test_joining_a_worksite_not_yet_scheduled_sends_nothing_until_its_date(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, status="accepted")
+    join(mail_app, rid, "Nour", "nour@example.org", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert send(mail_app)["sent"] == 0
+    change(signed_in(mail_app, "coordinator"), rid, "scheduled", scheduled_for=(date.today() + timedelta(days=9)).isoformat())
+    send(mail_app)
+    [got] = smtp_server.inbox.to("nour@example.org")
+    assert got.message["Subject"].startswith("Worksite ")  # in the language they signed up in
+
+
+def test_volunteers_carried_over_to_a_scheduled_original_get_its_date(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        original = add_report(db, status="accepted", title="Banc à réparer")
+        duplicate = add_report(db, status="accepted", title="Banc cassé")
+        add_volunteer(db, duplicate, "Sam", "sam@example.org", locale="en")
+    coordinator = signed_in(mail_app, "coordinator")
+    change(coordinator, original, "scheduled", scheduled_for=(date.today() + timedelta(days=10)).isoformat())
+    change(coordinator, duplicate, "duplicate", duplicate_of=original)
+    send(mail_app)
+    [sam] = smtp_server.inbox.to("sam@example.org")
+    assert sam.message["Subject"].startswith("Worksite Banc à réparer")
+
+
+# --- the language people used is the language they are written in ---------------------------------------
+
+
+def report_entry(email: str) -> dict:
+    return {"id": str(uuid.uuid4()), "kind": "report", "version": 1, "created_at": datetime.now(timezone.utc).isoformat(),
+            "data": {"title": "Bench to repair", "description": "Broken slats.", "category": "street_furniture",
+                     "address": "3 rue Chenoise", "where_detail": "", "photos": [], "wants_to_help": False,
+                     "reporter": {"name": "Jo", "email": email, "consent": True, "consent_text_version": "2026-01"}}}
+
+
+@pytest.mark.parametrize("client_options", [
+    {"headers": {"Accept-Language": "en-US,en;q=0.8,fr;q=0.5"}},
+    {"cookies": {"outreach_lang": "en"}},
+], ids=["accept-language", "language-cookie"])
+def test_a_resident_who_reports_in_english_hears_of_its_changes_in_english(mail_app, smtp_server, client_options):  # noqa: F811
+    resident = TestClient(mail_app, **client_options)
+    entry = report_entry("jo@example.org")
+    assert resident.post("/api/v1/reports", json={"entries": [entry]}).json()["results"][0]["status"] == "created"
+    change(signed_in(mail_app, "coordinator"), entry["id"], "under_review")  # a French-speaking coordinator
+    send(mail_app)
+    [got] = smtp_server.inbox.to("jo@example.org")
+    assert got.message["Subject"] == "Your report: Bench to repair"
+    assert "is now: Under review." in got.text() and "Follow your report" in got.html()
+
+
+def test_a_resident_who_reports_in_french_hears_in_french(mail_app, smtp_server):  # noqa: F811
+    entry = report_entry("lea@example.org")
+    TestClient(mail_app, headers={"Accept-Language": "fr-FR"}).post("/api/v1/reports", json={"entries": [entry]})
+    change(signed_in(mail_app, "coordinator"), entry["id"], "under_review")
+    send(mail_app)
+    assert smtp_server.inbox.to("lea@example.org")[0].message["Subject"] == "Votre signalement : Bench to repair"
+
+
+def follow_up_encounter(email: str, language: str | None) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    return {"id": str(uuid.uuid4()), "kind": "encounter", "version": 1, "created_at": now, "data": {
+        "occurred_at": now, "place_type": "market", "zone": None, "people_count": 1, "outcome": "conversation",
+        "tools": ["participatory_budget"], "interest": "wants_to_take_part", "note": "",
+        "audience": {"age_band": None, "language": language},
+        "follow_up": {"consent": True, "consent_text_version": "2026-01", "channel": "email", "contact": email,
+                      "purposes": ["participatory_budget"]}}}
+
+
+def test_follow_up_contacts_are_written_to_in_the_conversation_language_else_the_phone_language(mail_app, smtp_server):  # noqa: F811
+    french_phone = signed_in(mail_app, "field", "camille@example.org")
+    english_phone = signed_in(mail_app, "field", "alex@example.org")
+    english_phone.headers["Accept-Language"] = "en"
+    for phone, email, language in ((french_phone, "ann@example.org", "en"),  # spoken in English on a French phone
+                                   (french_phone, "basile@example.org", None),  # no language noted: the phone's
+                                   (english_phone, "cem@example.org", "tr"),  # a language we do not write in: the phone's
+                                   (english_phone, "dora@example.org", "fr")):
+        r = phone.post("/api/v1/sync", json={"device_id": "phone-0001", "entries": [follow_up_encounter(email, language)]})
+        assert r.json()["results"][0]["status"] == "created", r.text
+    coordinator = signed_in(mail_app, "coordinator")
+    r = coordinator.post("/coordinator/followups/messages", follow_redirects=False, data={
+        "csrf_token": csrf(coordinator), "purpose": "participatory_budget", "subject": "Budget participatif",
+        "body": "Les votes ouvrent le 3 mars.", "action": "send"})
+    assert r.status_code == 303
+    send(mail_app)
+    footers = {a: smtp_server.inbox.to(a)[0].text() for a in
+               ("ann@example.org", "basile@example.org", "cem@example.org", "dora@example.org")}
+    english = "You receive this because you asked the participation team"
+    assert [english in footers[a] for a in sorted(footers)] == [True, False, True, False]
+
+
 # --- follow-up campaigns --------------------------------------------------------------------------------
 
 
@@ -194,7 +334,8 @@ def test_campaign_preview_send_status_and_unsubscribe_withdraws_that_consent(mai
             "body": "Bonjour {name}, les votes ouvrent le 3 mars.\n\nÀ bientôt !"}
     r = coordinator.post("/coordinator/followups/messages", data={**form, "action": "preview"})
     assert r.status_code == 200 and "Alice, les votes ouvrent le 3 mars." in r.text
-    assert "2 contacts le recevront par e-mail ; 1 ont choisi le téléphone" in r.text
+    assert "2 contacts le recevront par e-mail." in r.text and "1 a choisi le téléphone ou le SMS" in r.text
+    assert "Envoyer à 2 personnes" in r.text
     assert send(mail_app)["sent"] == 0  # a preview queues nothing
     r = coordinator.post("/coordinator/followups/messages", data={**form, "action": "send"}, follow_redirects=False)
     assert r.status_code == 303
@@ -207,6 +348,32 @@ def test_campaign_preview_send_status_and_unsubscribe_withdraws_that_consent(mai
     assert TestClient(mail_app).post(stop).status_code == 200
     purposes = store.db().execute("select purposes from contacts where id = ?", [alice]).fetchone()[0]
     assert purposes == '["petition"]'  # only that consent is withdrawn
+
+
+def test_what_is_sent_is_what_was_previewed_and_nobody_is_offered_a_send_to_no_one(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        add_contact(db, contact="alice@example.org", name="Alice", purposes=("participatory_budget",))
+    coordinator = signed_in(mail_app, "coordinator")
+    form = {"csrf_token": csrf(coordinator), "purpose": "participatory_budget", "subject": "Les votes",
+            "body": "Les votes ouvrent le 3 mars.\n\nÀ bientôt !", "action": "preview"}
+    page = coordinator.post("/coordinator/followups/messages", data=form).text
+    assert "Envoyer à 1 personne<" in page and "1 contact le recevra par e-mail." in page
+    send_form = page[page.index('id="preview-title"'):]
+    assert 'type="hidden" name="body" value="Les votes ouvrent le 3 mars.\n\nÀ bientôt !"' in send_form
+    assert "Ne plus recevoir ces messages : https://" in send_form  # French punctuation in the message
+    empty = coordinator.post("/coordinator/followups/messages", data={**form, "purpose": "agora"}).text
+    assert "0 contact le recevra par e-mail." in empty and 'value="send"' not in empty
+
+
+def test_the_unsubscribe_page_says_which_messages_it_stops_and_names_no_one(mail_app, smtp_server):  # noqa: F811
+    with mail_app.state.store.write() as db:
+        rid = add_report(db, reporter={"name": "Léa", "email": "lea@example.org"})
+    change(signed_in(mail_app, "coordinator"), rid, "under_review")
+    send(mail_app)
+    stop = smtp_server.inbox.to("lea@example.org")[0].message["List-Unsubscribe"].strip("<>")
+    page = TestClient(mail_app, cookies={"outreach_lang": "en"}).get(stop.removeprefix("https://outreach.example.org")).text
+    assert "News of the worksite you reported." in page and "Press the button" in page
+    assert "lea@example.org" not in page and "Léa" not in page and "Banc cassé" not in page
 
 
 def test_campaign_refuses_bad_input_with_a_message(mail_app):
@@ -254,9 +421,14 @@ def test_a_crash_between_queueing_and_sending_delivers_once(tmp_path, smtp_serve
     queue_one(first)
     first.state.store.close()  # the process dies before its sender ran
     second = create_app(settings)
+    def recorded_sent():
+        return second.state.store.db().execute("select status from mail_queue").fetchone()[0] == "sent"
+
     with TestClient(second):  # the lifespan starts the sender
+        # Wait for the sender to record the message as sent, not only for it to arrive: stopping
+        # between the two is a crash of its own (the message would go again, same Message-ID).
         deadline = time.monotonic() + 20
-        while not smtp_server.inbox.messages and time.monotonic() < deadline:
+        while not recorded_sent() and time.monotonic() < deadline:
             time.sleep(0.05)
     second.state.store.close()
     assert send(create_app(settings), datetime.now(timezone.utc) + timedelta(days=1))["sent"] == 0

@@ -44,6 +44,14 @@ def test_reach_per_1000_counts_conversations_and_tallied_people(city):
     assert rows["cc"].per_1000 == 0.0
 
 
+
+def test_the_dashboard_reads_the_tallies_once_with_the_same_reach(city):
+    """The dashboard hands the tallies its overview already read to by_zone: same figures, also for one zone."""
+    for period in (NOV, stats.Period(NOV.start, NOV.end, "bb")):
+        once = reach.by_zone(city, period, reach.tallied_by_zone(stats.overview(city, period)))
+        assert once == reach.by_zone(city, period)
+        assert any(r.tallied for r in once)
+
 def test_a_zone_without_population_has_no_rate_and_ranks_after_the_others(city):
     rows = reach.ranked(reach.by_zone(city, NOV))
     assert [r.code for r in rows[:4]] == ["cc", "dd", "aa", "bb"]  # 0, 0, 2.5, 20 per 1,000
@@ -112,6 +120,18 @@ def test_planning_page_proposes_zones_and_prefills_the_form(coordinator_client, 
     assert 'id="proposals"' in page and "Planifier une sortie ici" in page
     form = coordinator_client.get("/coordinator/planning?zone=dd").text
     assert re.search(r'<option value="dd" selected', form)
+
+
+def test_a_proposal_gives_the_next_planned_outing_in_words_after_a_separator(coordinator_client, store):
+    from datetime import datetime, timedelta, timezone
+
+    soon = (datetime.now(timezone.utc) + timedelta(days=3)).date()
+    with store.write() as db:
+        add_outing(db, zone="secteur-3", status="planned", planned_date=soon.isoformat())
+    page = coordinator_client.get("/coordinator/planning", headers={"Accept-Language": "fr"}).text
+    item = next(li for li in re.findall(r'<li class="proposal">(.*?)</li>', page, re.S) if "prochaine prévue" in li)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item))
+    assert soon.isoformat() not in text and f" · prochaine prévue le {soon.day} " in text
 
 
 @pytest.mark.parametrize("weeks", ["0", "-4", "abc", "9999999999", "<script>"])

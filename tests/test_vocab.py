@@ -118,7 +118,7 @@ def test_exports_carry_the_vocabulary_labels_beside_the_codes(fresh_db):
         "encounters": {"place_type": "Arrêt de transport", "outcome": "Refus de parler",
                        "interest": "Pas d'intérêt particulier"},
         "outings": {"format": "Pied d'immeuble", "status": "Terminée"},
-        "reports": {"status": "Informations demandées"},
+        "reports": {"status": "Informations demandées", "source": "Habitant·e"},
     }.items():
         text = "".join(exports.chunks(fresh_db, kind, "csv", Filters(), locale="fr"))
         row = next(csv.DictReader(io.StringIO(text[1:], newline="")))
@@ -126,6 +126,22 @@ def test_exports_carry_the_vocabulary_labels_beside_the_codes(fresh_db):
         english = "".join(exports.chunks(fresh_db, kind, "geojson", Filters(), locale="en"))
         for column in expected:
             assert exports.LABELLED[kind][column].label(row[column], "en") in english
+
+
+@pytest.mark.parametrize("locale,expected", [
+    ("en", {"resident": "Resident", "field": "Outreach team", "open311": "Partner app (Open311)"}),
+    ("fr", {"resident": "Habitant·e", "field": "Équipe de terrain", "open311": "Application partenaire (Open311)"}),
+])
+def test_report_sources_are_labelled_in_the_export_s_language(fresh_db, locale, expected):
+    for source in expected:
+        rid = add_report(fresh_db, title=f"Banc {source}")
+        fresh_db["reports"].update(rid, {"source": source})
+    text = "".join(exports.chunks(fresh_db, "reports", "csv", Filters(), locale=locale))
+    rows = list(csv.DictReader(io.StringIO(text[1:], newline="")))
+    assert {r["source"]: r["source_label"] for r in rows} == expected
+    french = "".join(exports.chunks(fresh_db, "reports", "csv-fr", Filters(), locale=locale))
+    origins = {r["Code origine"]: r["Origine"] for r in csv.DictReader(io.StringIO(french[1:], newline=""), delimiter=";")}
+    assert origins == {code: vocab.REPORT_SOURCES.label(code, "fr") for code in expected}  # the French variant is French
 
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 
 import pytest
 
 from outreach import cli
+from outreach.coordinator import stats
 from outreach.zones import geojson, importer, locate
 from tests.coord_factories import add_encounter, add_report
 from tests.zone_files import AREAS, collection, dumps, feature, square
@@ -158,6 +160,61 @@ def test_past_entries_with_a_position_and_no_zone_get_theirs(fresh_db):
     assert fresh_db.execute("select sum(people) from agg_encounters where dim = 'all' and zone = 'aa'").fetchone()[0] == 2
     assert fresh_db.execute("select sum(n) from agg_tools where zone = 'aa'").fetchone()[0] == 1
     assert locate.assign_past(fresh_db) == {"encounters": 0, "reports": 0}  # nothing left to do
+
+
+
+def aggregates(db):
+    """The coverage aggregates without their emptied rows (a move leaves zeros where counts were)."""
+    return {t: sorted(tuple(r.values()) for r in db[t].rows if r["n"]) for t in ("agg_encounters", "agg_tools")}
+
+
+def assert_aggregates_match_a_rebuild(db):
+    live = aggregates(db)
+    with db.atomic():
+        stats.rebuild(db)
+    assert aggregates(db) == live
+
+
+def test_assigning_past_entries_keeps_every_aggregate_equal_to_a_rebuild(fresh_db):
+    """Many encounters, several at each position, over days (one near midnight), values and tools:
+    after the zones are filled from positions, the moved counts equal counting everything again."""
+    import_file(fresh_db)
+    rng = random.Random(7)
+    positions = [(45.02, 5.02), (45.05, 5.05), (45.05, 5.1), (45.05, 5.15), (45.05, 5.55), (46.0, 6.5), (45.09, 5.01)]
+    tools = ["participatory_budget", "petition", "agora", "votation"]
+    for i in range(120):
+        lat, lon = rng.choice(positions)
+        add_encounter(fresh_db, zone=rng.choice([None, None, None, "secteur-1"]), lat=lat, lon=lon,
+                      occurred_at=rng.choice(["2026-11-10T10:00:00+00:00", "2026-11-10T23:30:00+00:00",
+                                              "2026-11-11T00:15:00+00:00", "2026-12-01T08:00:00+00:00"]),
+                      tools=rng.sample(tools, rng.randint(0, 3)), people_count=rng.randint(1, 6),
+                      outcome=rng.choice(["conversation", "declined"]), interest=rng.choice(["curious", "none"]),
+                      place_type=rng.choice(["street", "market"]))
+    add_encounter(fresh_db, zone=None)  # no position: stays without zone
+    before = fresh_db.execute("select count(*) from encounters where zone is null and lat is not null").fetchone()[0]
+
+    counts = locate.assign_past(fresh_db)
+
+    left = fresh_db.execute("select count(*) from encounters where zone is null and lat is not null").fetchone()[0]
+    assert counts["encounters"] == before - left > 0
+    assert {r[0] for r in fresh_db.execute("select distinct zone from encounters")} == {"aa", "bb", "cc", "secteur-1", None}
+    assert_aggregates_match_a_rebuild(fresh_db)
+    # The update triggers were set aside for the bulk move only: a correction still moves its counts.
+    one = fresh_db.execute("select id from encounters where zone = 'aa' limit 1").fetchone()[0]
+    fresh_db["encounters"].update(one, {"zone": "dd", "people_count": 9})
+    assert_aggregates_match_a_rebuild(fresh_db)
+
+
+def test_moving_encounters_between_zones_moves_their_counts(fresh_db):
+    """set_zones is not only for entries without a zone: a move from one zone to another, and a
+    zone given again, leave the aggregates as a rebuild would."""
+    for zone in ("secteur-1", "secteur-1", "secteur-2", None):
+        add_encounter(fresh_db, zone=zone, tools=["petition"], people_count=2)
+    moved = stats.set_zones(fresh_db, "select rowid, case zone when 'secteur-1' then 'secteur-2' else 'secteur-1' end "
+                                      "from encounters where zone is not null")
+    assert moved == 3
+    assert sorted(r[0] or "" for r in fresh_db.execute("select zone from encounters")) == ["", "secteur-1", "secteur-2", "secteur-2"]
+    assert_aggregates_match_a_rebuild(fresh_db)
 
 
 def cli_args(path, *extra):

@@ -49,7 +49,7 @@ _BATCH = 2000
 LABELLED = {
     "encounters": {"place_type": vocab.PLACE_TYPES, "outcome": vocab.OUTCOMES, "interest": vocab.INTERESTS},
     "outings": {"format": vocab.OUTING_FORMATS, "status": vocab.OUTING_STATUSES},
-    "reports": {"status": vocab.REPORT_STATES},
+    "reports": {"source": vocab.REPORT_SOURCES, "status": vocab.REPORT_STATES},
 }
 
 
@@ -265,7 +265,7 @@ def _labels(db: Database, locale: str = "fr") -> dict[str, dict[str, str]]:
         "formats": vocab.OUTING_FORMATS.plain(locale),
         "outing_statuses": vocab.OUTING_STATUSES.plain(locale),
         "report_states": vocab.REPORT_STATES.plain(locale),
-        "sources": {"resident": "Habitant·e", "field": "Équipe de terrain", "open311": "Application partenaire (Open311)"},
+        "sources": vocab.REPORT_SOURCES.plain(locale),
     }
     label = "label_en" if locale == "en" else "label_fr"
     for table in ("zones", "tools", "categories"):

@@ -69,12 +69,21 @@ class ZoneReach:
         return round(1000 * self.reached / self.population, 1) if self.population else None
 
 
-def by_zone(db: Database, period: Period) -> list[ZoneReach]:
-    """Reach of each zone over the period: active zones, and inactive ones where someone was reached."""
+def tallied_by_zone(overview: dict) -> dict[str, int]:
+    """People tallied per zone, from a ``stats.overview`` of the same period (read once per page)."""
+    return {zone: sum(weeks.values()) for zone, weeks in overview["zone_week_tallied"].items()}
+
+
+def by_zone(db: Database, period: Period, tallied: dict[str, int] | None = None) -> list[ZoneReach]:
+    """Reach of each zone over the period: active zones, and inactive ones where someone was reached.
+
+    ``tallied``: people tallied per zone when the caller already has them (``tallied_by_zone``).
+    """
     people = _conversations(db, period)
-    tallied: dict[str, int] = {}
-    for zone, _day, _tool, n in tally_rows(db, period):
-        tallied[zone] = tallied.get(zone, 0) + n
+    if tallied is None:
+        tallied = {}
+        for zone, _day, _tool, n in tally_rows(db, period):
+            tallied[zone] = tallied.get(zone, 0) + n
     out = []
     for z in _zones(db, period.zone):
         r = ZoneReach(z["code"], z["population"], people.get(z["code"], 0), tallied.get(z["code"], 0), bool(z["active"]))
@@ -113,9 +122,10 @@ def age_shares(db: Database, period: Period, bands: list[str]) -> dict | None:
 
 
 def _last_outings(db: Database) -> dict[str, str]:
+    """The day of each zone's last started outing: one seek per zone in (zone, started_at)."""
     return {z: d for z, d in db.execute(
-        "select zone, max(substr(started_at, 1, 10)) from outings where started_at is not null and zone is not null "
-        "group by zone")}
+        "select z.code, (select substr(max(o.started_at), 1, 10) from outings o where o.zone = z.code) from zones z")
+        if d is not None}
 
 
 def _next_planned(db: Database, today: date) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 from sqlite_utils import Database
 
-from .. import vocab
+from .. import i18n, vocab
 from ..canonical import plain_number
 from ..coordinator import stats
 from ..db import insert_rows
@@ -180,7 +180,7 @@ def _follow_up(ctx, c: Check) -> None:
     # Consent is only ever the literal JSON true: not "yes", not 1.
     if value.get("consent") is not True:
         sub.fail("consent", _("the person's explicit consent is required (true)"))
-    sub.choice("consent_text_version", ctx.consent_versions())
+    sub.choice("consent_text_version", ctx.consent_versions("follow_up"))
     channel = sub.choice("channel", CHANNELS)
     contact = sub.text("contact", CONTACT.max, min_len=CONTACT.min, required=True)
     sub.text("name", CONTACT_NAME_MAX)
@@ -218,11 +218,20 @@ def _row(ctx, entry: dict, clean: dict) -> tuple:
     )
 
 
-def _contact_row(ctx, entry_id: str, follow: dict, occurred_at, contact_id: str | None = None) -> tuple:
+def contact_locale(ctx, clean: dict) -> str | None:
+    """The language a follow-up contact is written to in: the conversation's, when the encounter
+    names one we write in; else the phone's, in which the person read the consent text."""
+    language = (clean["audience"]["language"] or "").split("-")[0].lower()
+    return language if language in i18n.LOCALES else ctx.locale
+
+
+def _contact_row(ctx, entry_id: str, clean: dict, contact_id: str | None = None) -> tuple:
+    follow, occurred_at = clean["follow_up"], clean["occurred_at"]
     return (
         contact_id or str(uuid.uuid4()), entry_id, ctx.user["id"], follow["channel"], follow["contact"],
         follow.get("name") or "", json.dumps(follow.get("purposes") or []), follow["consent_text_version"],
         iso_utc(occurred_at), iso_utc(occurred_at + timedelta(days=ctx.contact_retention_days)),
+        contact_locale(ctx, clean),
     )
 
 
@@ -231,7 +240,7 @@ _counted = itemgetter(*(COLUMNS.index(c) for c in ("occurred_at", "zone", "outco
 
 INSERT_CONTACT = (
     "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
-    "consented_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "consented_at, expires_at, locale) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 TOOL_HEAD = "insert into encounter_tools (encounter_id, tool)"
 INSERT_TOOL = TOOL_HEAD + " values (?, ?)"
@@ -260,7 +269,7 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     insert_rows(conn, HEAD, len(COLUMNS), rows)
     insert_rows(conn, TOOL_HEAD, 2, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
     contacts = [
-        _contact_row(ctx, entry["id"], clean["follow_up"], clean["occurred_at"])
+        _contact_row(ctx, entry["id"], clean)
         for entry, clean in fresh if clean["follow_up"] is not None
     ]
     if contacts:
@@ -295,7 +304,7 @@ def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
         return
     if existing:
         conn.execute("delete from contacts where encounter_id = ?", [entry_id])
-    conn.execute(INSERT_CONTACT, _contact_row(ctx, entry_id, follow, clean["occurred_at"], existing[0] if existing else None))
+    conn.execute(INSERT_CONTACT, _contact_row(ctx, entry_id, clean, existing[0] if existing else None))
 
 
 def check_links(ctx, clean: dict) -> dict[str, str]:

@@ -81,6 +81,8 @@ class Context:
     ``user`` is None for residents (anonymous reports); ``source`` says where entries come
     from: ``field`` (a signed-in user), ``resident`` or ``open311``. The settings entries are
     checked against are copied here from ``Settings`` by ``Context.build``, and only there.
+    ``locale`` is the language of the request (None when there is none: Open311, the demo);
+    contacts written from it are later e-mailed in that language.
     """
 
     db: Database
@@ -91,8 +93,9 @@ class Context:
     contact_retention_days: int = Settings.contact_retention_days
     max_open_reports_per_contact: int = Settings.max_open_reports_per_contact
     source: str = ""
+    locale: str | None = None
     _codes: dict = field(default_factory=dict)
-    _consents: set | None = None
+    _consents: dict = field(default_factory=dict)
 
     received_at: str = ""
 
@@ -123,10 +126,11 @@ class Context:
             self._codes[table] = refdata.codes(self.db, table)
         return self._codes[table]
 
-    def consent_versions(self) -> set[str]:
-        if self._consents is None:
-            self._consents = refdata.consent_versions(self.db)
-        return self._consents
+    def consent_versions(self, purpose: str) -> set[str]:
+        """The consent text versions accepted for ``purpose`` now (see ``refdata.consent_versions``)."""
+        if purpose not in self._consents:
+            self._consents[purpose] = refdata.consent_versions(self.db, purpose, self.now)
+        return self._consents[purpose]
 
     def outing_refused(self, outing_id: str) -> bool:
         """True when this outing exists and the user is not in its team (read once per outing)."""
@@ -236,13 +240,14 @@ class Batch:
 
 def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | None = None,
             app_version: str | None = None, settings: Settings | None = None, now: datetime | None = None,
-            source: str = "") -> Batch:
+            source: str = "", locale: str | None = None) -> Batch:
     """Check every entry and hash its data. Reads only: runs outside the write transaction.
 
     With no user, only ``ANONYMOUS_KINDS`` are accepted and nothing is ever an update
     (nobody can prove they wrote an anonymous entry).
     """
-    ctx = Context.build(db, user, settings, now=now, device_id=device_id, app_version=app_version, source=source)
+    ctx = Context.build(db, user, settings, now=now, device_id=device_id, app_version=app_version, source=source,
+                        locale=locale)
     results: list = [None] * len(entries)
     ready: list[_Entry] = []
     seen: set[str] = set()

@@ -132,6 +132,45 @@ def _meeting_point(db: Database, report_id: str) -> tuple[str, str]:
     return row[0], place
 
 
+def _date_messages(db: Database, outbox: Outbox, report_id: str, v: dict, day: str, *, moved: bool,
+                   title: str, place: str, now: datetime | None = None) -> bool:
+    """Queue one volunteer's date message and, if still ahead, their reminder two days before."""
+    locale = v["locale"] or outbox.default_locale
+    stop = unsubscribe.url(outbox, "volunteer", v["id"])
+
+    def build(_, reminder=False):
+        when = _long_date(day, locale)
+        if reminder:
+            first = _("A reminder: the worksite “%(title)s” you signed up for takes place on %(date)s.")
+        elif moved:
+            first = _("The worksite “%(title)s” you signed up for has moved to %(date)s.")
+        else:
+            first = _("The worksite “%(title)s” you signed up for takes place on %(date)s.")
+        lines = [first % {"title": title, "date": when}]
+        if place:
+            lines.append(_("Meeting point: %(place)s.") % {"place": place})
+        return Content(subject=(_("Reminder: %(title)s, %(date)s") if reminder else _("Worksite %(title)s: %(date)s"))
+                       % {"title": title, "date": when},
+                       greeting=_("Hello %(name)s,") % {"name": v["name"]} if v["name"] else _("Hello,"),
+                       paragraphs=lines, unsubscribe_url=stop,
+                       footer=[_("You receive this because you signed up to take part in this worksite.")])
+
+    kind = "volunteer_moved" if moved else "volunteer_scheduled"
+    queued = queue.enqueue(db, kind=kind, event=f"volunteer:{report_id}:date:{day}", recipient=v["email"],
+                           name=v["name"], locale=locale, content=_say(locale, build),
+                           ref_type="volunteer", ref_id=v["id"])
+    try:
+        remind_at = datetime.combine(date.fromisoformat(day) - timedelta(days=REMINDER_DAYS), time(8), timezone.utc)
+    except ValueError:
+        return queued
+    # A reminder due already would arrive with the date itself: the date message is enough.
+    if remind_at > (now or queue.utcnow()):
+        queue.enqueue(db, kind="volunteer_reminder", event=f"volunteer:{report_id}:reminder:{day}", recipient=v["email"],
+                      name=v["name"], locale=locale, content=_say(locale, lambda _: build(_, reminder=True)),
+                      ref_type="volunteer", ref_id=v["id"], not_before=remind_at)
+    return queued
+
+
 def volunteers_scheduled(db: Database, outbox: Outbox | None, report_id: str, day: str, previous: str | None) -> int:
     """The date and meeting point, now; a reminder two days before (queued now, due then);
     when the date moved, the reminder for the old date is cancelled and the new one said."""
@@ -140,37 +179,27 @@ def volunteers_scheduled(db: Database, outbox: Outbox | None, report_id: str, da
     queue.cancel(db, f"volunteer:{report_id}:reminder:")
     title, place = _meeting_point(db, report_id)
     moved = bool(previous and previous != day)
-    sent = 0
-    for v in _volunteers(db, report_id):
-        locale = v["locale"] or outbox.default_locale
-        stop = unsubscribe.url(outbox, "volunteer", v["id"])
+    return sum(_date_messages(db, outbox, report_id, v, day, moved=moved, title=title, place=place)
+               for v in _volunteers(db, report_id))
 
-        def build(_, reminder=False):
-            when = _long_date(day, locale)
-            if reminder:
-                first = _("A reminder: the worksite “%(title)s” you signed up for takes place on %(date)s.")
-            elif moved:
-                first = _("The worksite “%(title)s” you signed up for has moved to %(date)s.")
-            else:
-                first = _("The worksite “%(title)s” you signed up for takes place on %(date)s.")
-            lines = [first % {"title": title, "date": when}]
-            if place:
-                lines.append(_("Meeting point: %(place)s.") % {"place": place})
-            return Content(subject=(_("Reminder: %(title)s, %(date)s") if reminder else _("Worksite %(title)s: %(date)s"))
-                           % {"title": title, "date": when},
-                           greeting=_("Hello %(name)s,") % {"name": v["name"]} if v["name"] else _("Hello,"),
-                           paragraphs=lines, unsubscribe_url=stop,
-                           footer=[_("You receive this because you signed up to take part in this worksite.")])
 
-        kind = "volunteer_moved" if moved else "volunteer_scheduled"
-        sent += queue.enqueue(db, kind=kind, event=f"volunteer:{report_id}:date:{day}", recipient=v["email"],
-                              name=v["name"], locale=locale, content=_say(locale, build),
-                              ref_type="volunteer", ref_id=v["id"])
-        remind_at = datetime.combine(date.fromisoformat(day) - timedelta(days=REMINDER_DAYS), time(8), timezone.utc)
-        queue.enqueue(db, kind="volunteer_reminder", event=f"volunteer:{report_id}:reminder:{day}", recipient=v["email"],
-                      name=v["name"], locale=locale, content=_say(locale, lambda _: build(_, reminder=True)),
-                      ref_type="volunteer", ref_id=v["id"], not_before=remind_at)
-    return sent
+def volunteer_joined(db: Database, outbox: Outbox | None, report_id: str, volunteer_id: int) -> bool:
+    """Someone signed up to a worksite already scheduled: they get the date, the meeting point and
+    the reminder the others got (the same events, so the reminder follows the date if it moves)."""
+    if outbox is None:
+        return False
+    from ..worksites import states
+
+    row = db.execute("select status, scheduled_for from reports where id = ?", [report_id]).fetchone()
+    if not row or row[0] != states.SCHEDULED or not row[1] or row[1] < queue.utcnow().date().isoformat():
+        return False
+    volunteer = db.execute("select id, name, email, locale from report_volunteers where id = ?"
+                           " and email is not null and email != ''", [volunteer_id]).fetchone()
+    if not volunteer:
+        return False
+    title, place = _meeting_point(db, report_id)
+    v = dict(zip(("id", "name", "email", "locale"), volunteer))
+    return _date_messages(db, outbox, report_id, v, row[1], moved=False, title=title, place=place)
 
 
 def volunteers_cancelled(db: Database, outbox: Outbox | None, report_id: str, day: str | None) -> int:

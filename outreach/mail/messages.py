@@ -61,15 +61,17 @@ def render(content: Content, locale: str) -> tuple[str, str, str]:
     try:
         _ = i18n.gettext
         unsubscribe_label = _("Stop these messages")
+        # "label: link", with the language's own punctuation (French puts a space before the colon).
+        labelled = _("%(label)s: %(link)s")
         lines = [content.greeting, ""]
         for paragraph in content.paragraphs:
             lines += [paragraph, ""]
         if content.action:
-            lines += [f"{content.action[0]}:", content.action[1], ""]
+            lines += [(labelled % {"label": content.action[0], "link": ""}).rstrip(), content.action[1], ""]
         for line in content.footer:
             lines += [line]
         if content.unsubscribe_url:
-            lines += ["", f"{unsubscribe_label}: {content.unsubscribe_url}"]
+            lines += ["", labelled % {"label": unsubscribe_label, "link": content.unsubscribe_url}]
         text = "\n".join(lines).strip() + "\n"
         html = _env.get_template("message.html").render(
             c=content, lang=i18n.get_locale(), unsubscribe_label=unsubscribe_label)

@@ -28,10 +28,13 @@ async def store_entries(request: Request, user: dict | None, entries: list, *, d
     """Check and store a batch (``user`` None: a resident); the protocol's answer, tracking links added."""
     store = request.app.state.store
     settings = request.app.state.settings
+    # The language the person writes in: the contacts they leave are e-mailed in it.
+    locale = request.scope.get("outreach.locale")
 
     def check_and_store():
         # One trip to a worker thread for both steps (each trip costs the event loop).
-        batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version, settings=settings)
+        batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version, settings=settings,
+                             locale=locale)
         # Stored in a transaction shared with the batches that are waiting meanwhile (group commit).
         return store.write_grouped(lambda db: sync.write_batch(db, batch))
 

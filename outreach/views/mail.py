@@ -43,10 +43,22 @@ def _unsubscribe_target(request: Request) -> tuple[str, str, str]:
     return target
 
 
+async def _what_stops(request: Request, ref_type: str, purpose: str) -> str:
+    """Which messages the link stops, in words (never whose: the page shows no personal data)."""
+    if ref_type == "report":
+        return _("News of the worksite you reported.")
+    if ref_type == "volunteer":
+        return _("The date and reminders of the worksite you signed up for.")
+    locale = request.scope.get("outreach.locale", "fr")
+    tools = {t["code"]: t["label"] for t in (await run_db(request, refdata.load, locale))["tools"]}
+    return _("News of this participation scheme: %(tool)s.") % {"tool": tools.get(purpose, purpose)}
+
+
 async def unsubscribe_page(request: Request):
     """GET shows a button only: a link scanner that opens the URL unsubscribes nobody."""
-    _unsubscribe_target(request)
-    return render(request, "unsubscribe.html", {"token": request.path_params["token"], "done": False})
+    ref_type, _ref_id, purpose = _unsubscribe_target(request)
+    return render(request, "unsubscribe.html", {"token": request.path_params["token"], "done": False,
+                                                "what": await _what_stops(request, ref_type, purpose)})
 
 
 async def unsubscribe_submit(request: Request):
@@ -58,7 +70,8 @@ async def unsubscribe_submit(request: Request):
         form = await request.form(max_files=0, max_fields=5)
         if form.get("List-Unsubscribe") == "One-Click":
             return PlainTextResponse(_("You will receive no more of these messages."))
-    return render(request, "unsubscribe.html", {"token": request.path_params["token"], "done": True})
+    return render(request, "unsubscribe.html", {"token": request.path_params["token"], "done": True,
+                                                "what": await _what_stops(request, ref_type, purpose)})
 
 
 # --- coordinators: a message to the follow-up contacts of one purpose -------------------------------
@@ -69,7 +82,8 @@ async def campaign_list(request: Request, errors: dict | None = None, values: di
     locale = request.scope.get("outreach.locale", "fr")
 
     def load(db):
-        return {"campaigns": campaigns.listing(db), "tools": refdata.load(db, locale)["tools"]}
+        tools = refdata.load(db, locale)["tools"]
+        return {"campaigns": campaigns.listing(db), "tool_choices": [(t["code"], t["label"]) for t in tools]}
 
     data = await run_db(request, load)
     return render(request, "coordinator/campaigns.html", {
@@ -100,4 +114,8 @@ async def campaign_page(request: Request):
     found = await run_db(request, campaigns.detail, int(raw))
     if found is None:
         raise HTTPException(404)
-    return render(request, "coordinator/campaign.html", {"c": found})
+    tools = (await run_db(request, refdata.load, request.scope.get("outreach.locale", "fr")))["tools"]
+    counts = {status: sum(1 for m in found["messages"] if m["status"] == status)
+              for status in (queue.QUEUED, queue.SENT, queue.FAILED, queue.CANCELLED)}
+    return render(request, "coordinator/campaign.html", {
+        "c": found, "counts": counts, "tool": {t["code"]: t["label"] for t in tools}.get(found["purpose"], found["purpose"])})

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse
 
-from .. import refdata
+from .. import mail, refdata
 from ..worksites import intake, photos, public
 from ..worksites import states as rs
 from ..i18n import gettext as _
@@ -19,6 +19,13 @@ from .entries import store_entries
 
 FORM_FIELDS = ("title", "description", "category", "address", "where_detail", "lat", "lon", "accuracy_m",
                "reporter_name", "reporter_email", "reporter_phone")
+
+
+def sentence(message: str) -> str:
+    """A field's message as a page shows it: a sentence, capital first (the API keeps the bare phrase)."""
+    return message[:1].upper() + message[1:] if isinstance(message, str) else message
+
+
 def _locale(request: Request) -> str:
     return request.scope.get("outreach.locale", "fr")
 
@@ -31,8 +38,14 @@ def _js_messages() -> dict:
 
 
 async def report_form(request: Request, values: dict | None = None, errors: dict | None = None, status_code: int = 200,
-                      message: str = ""):
-    """GET /report: the form, usable before any script runs."""
+                      message: str = "", photo_dropped: bool = False):
+    """GET /report: the form, usable before any script runs.
+
+    ``photo_dropped``: the form comes back after a photo was chosen; no page can refill a file
+    input, so the page says so and asks for the photo again.
+    """
+    if photo_dropped:
+        message = f"{message} {_('Your photo was not kept: choose it again.')}".strip()
     ref = await run_db(request, refdata.load, _locale(request))
     values = values or {}
     return render(request, "report.html", {
@@ -41,6 +54,7 @@ async def report_form(request: Request, values: dict | None = None, errors: dict
         "values": values,
         "errors": errors or {},
         "message": message,
+        "photo_dropped": photo_dropped,
         # A fresh id per page makes a double-submitted plain form one report, not two.
         "entry_id": values.get("entry_id") or str(uuid.uuid4()),
         "js_messages": _js_messages(),
@@ -106,8 +120,13 @@ def _form_errors(errors: dict) -> dict:
             name = "location"
         if name == "reporter_consent_text_version":
             name = "reporter_consent"
-        out.setdefault(name, message)
+        out.setdefault(name, sentence(message))
     return out
+
+
+def _photo_chosen(form) -> bool:
+    upload = form.get("photo")
+    return upload is not None and not isinstance(upload, str) and bool(upload.filename)
 
 
 async def report_submit(request: Request):
@@ -126,9 +145,11 @@ async def _report_submit(request: Request, form):
     values["reporter_consent"] = form.get("reporter_consent") == "yes"
     if form.get("website"):
         return await report_form(request, values, {}, 400, _("This report looks automated and was not accepted."))
+    chosen = _photo_chosen(form)
     if not is_uuid(values["entry_id"]):
         values["entry_id"] = ""
-        return await report_form(request, values, {}, 400, _("The form has expired. Go back, reload the page and try again."))
+        return await report_form(request, values, {}, 400, _("The form has expired. Go back, reload the page and try again."),
+                                 photo_dropped=chosen)
     if current_user(request) is None:
         wait = request.app.state.limits.report.hit(f"ip:{client_ip(request)}")
         if wait:
@@ -137,7 +158,7 @@ async def _report_submit(request: Request, form):
     data = _data_from_form(form, values)
     upload = form.get("photo")
     settings = request.app.state.settings
-    if upload is not None and not isinstance(upload, str) and upload.filename:
+    if chosen:
         raw = await upload.read(settings.max_photo_bytes + 1)
         if raw:
             sha = hashlib.sha256(raw).hexdigest()
@@ -145,7 +166,7 @@ async def _report_submit(request: Request, form):
                 row = await run_db(request, lambda db: photos.prepare(settings.uploads_dir, sha, raw,
                                                                       max_bytes=settings.max_photo_bytes))
             except photos.PhotoError as exc:
-                return await report_form(request, values, {"photo": exc.message}, exc.status)
+                return await report_form(request, values, {"photo": sentence(exc.message)}, exc.status)
             await write_db(request, photos.record, row)
             data["photos"] = [sha]
     entry = {"id": values["entry_id"], "kind": "report", "version": 1, "created_at": refdata.now_iso(), "data": data}
@@ -153,11 +174,12 @@ async def _report_submit(request: Request, form):
     result = (await store_entries(request, None, [entry]))["results"][0]
     if result["status"] == "rejected":
         return await report_form(request, values, _form_errors(result["errors"]), 400,
-                                 _("Some answers need a correction (see below)."))
+                                 _("Some answers need a correction (see below)."), photo_dropped=chosen)
     if result["status"] == "conflict":
         values["entry_id"] = ""
         return await report_form(request, values, {}, 409,
-                                 _("This form was already sent with other content. Check it and send it again."))
+                                 _("This form was already sent with other content. Check it and send it again."),
+                                 photo_dropped=chosen)
     return RedirectResponse(result["tracking_url"] + "?new=1", status_code=303)
 
 
@@ -200,7 +222,7 @@ async def track_info(request: Request):
     try:
         await write_db(request, public.add_resident_info, report_id, text)
     except intake.ReportError as exc:
-        return await track(request, {"text": "; ".join(exc.errors.values())}, exc.status if exc.status != 404 else 400,
+        return await track(request, {"text": sentence("; ".join(exc.errors.values()))}, exc.status if exc.status != 404 else 400,
                            text if isinstance(text, str) else "")
     url = request.url_for("track", token=request.path_params["token"]).path
     return RedirectResponse(url + "?added=1", status_code=303)
@@ -246,11 +268,11 @@ async def volunteer(request: Request):
     values = {k: form.get(k) if isinstance(form.get(k), str) else "" for k in ("name", "email", "phone")}
     data = dict(values, consent=form.get("consent") == "yes", consent_text_version=form.get("consent_text_version"))
     try:
-        await write_db(request, public.sign_up, report_id, data)
+        await write_db(request, public.sign_up, report_id, data, locale=_locale(request), outbox=mail.outbox_for(request))
     except intake.ReportError as exc:
         if exc.status == 404:
             raise HTTPException(404, exc.errors.get("report"))
-        return await worksites(request, exc.errors, values, report_id, 400)
+        return await worksites(request, {k: sentence(m) for k, m in exc.errors.items()}, values, report_id, 400)
     return RedirectResponse(request.url_for("worksites").path + f"?joined={report_id}#w-{report_id}", status_code=303)
 
 

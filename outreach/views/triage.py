@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from .. import mail, refdata
+from .. import mail, refdata, vocab
 from ..worksites import intake, public, triage
 from ..worksites import states as rs
 from ..i18n import gettext as _
@@ -28,6 +28,7 @@ def _ref_labels(ref: dict) -> dict:
         "categories": {c["code"]: c["label"] for c in ref["categories"]},
         "zones": {z["code"]: z["label"] for z in ref["zones"]},
         "states": {s: rs.label(s) for s in rs.STATES},
+        "sources": vocab.REPORT_SOURCES.plain(),
     }
 
 

@@ -119,8 +119,8 @@ def _reporter(ctx, c: Check) -> None:
     if not email and not phone and not sub.errors:
         sub.fail("email", _("give an email address or a phone number, or no contact at all"))
     version = value.get("consent_text_version")
-    if not isinstance(version, str) or version not in ctx.consent_versions():
-        sub.fail("consent_text_version", _("unknown consent text version"))
+    if not isinstance(version, str) or version not in ctx.consent_versions("reporter_contact"):
+        sub.fail("consent_text_version", _("this consent text is not the one for a reporter's contact: reload the page"))
     c.errors.update(sub.errors)
     if not sub.errors:
         c.clean["reporter"] = {"name": name, "email": email, "phone": phone, "consent_text_version": version}
@@ -169,7 +169,7 @@ def store_report(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -
                                         % {"n": limit}})
     write_report(db, entry_id=entry["id"], version=entry["version"], digest=entry["hash"], clean=clean,
                  source=ctx.source, user_id=ctx.user_id, device_id=ctx.device_id,
-                 created_at=entry.get("created_at"), received_at=ctx.received_at, update=update)
+                 created_at=entry.get("created_at"), received_at=ctx.received_at, update=update, locale=ctx.locale)
 
 
 def may_update_report(db: Database, ctx, entry_id: str, first_author: int | None) -> bool:
@@ -180,8 +180,9 @@ def may_update_report(db: Database, ctx, entry_id: str, first_author: int | None
 
 def write_report(db: Database, *, entry_id: str, version: int, digest: str, clean: dict, source: str,
                  user_id: int | None, device_id: str | None, created_at: str | None, received_at: str,
-                 update: bool) -> None:
-    """Write (or rewrite, for a newer version) the rows of one report: report, photos, contact, history."""
+                 update: bool, locale: str | None = None) -> None:
+    """Write (or rewrite, for a newer version) the rows of one report: report, photos, contact, history.
+    ``locale``: the language the report was filed in, which its reporter is later written to in."""
     loc = clean.get("location") or {}
     zone = clean.get("zone") or (geo.nearest_zone(db, loc["lat"], loc["lon"]) if loc else None)
     row = {
@@ -219,7 +220,8 @@ def write_report(db: Database, *, entry_id: str, version: int, digest: str, clea
     )
     reporter = clean.get("reporter")
     if reporter:
-        db["report_contacts"].insert({"report_id": entry_id, **reporter, "consented_at": received_at}, replace=True)
+        db["report_contacts"].insert({"report_id": entry_id, **reporter, "consented_at": received_at, "locale": locale},
+                                     replace=True)
 
 
 def record_event(db: Database, report_id: str, user_id: int | None, kind: str, *, from_status: str | None = None,

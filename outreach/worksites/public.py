@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from .. import geo, refdata, vocab
+from ..mail import events as mail_events
 from . import states as rs
 from ..i18n import gettext as _
 from .intake import ReportError, message_text, record_event
@@ -158,8 +159,10 @@ def public_worksites(db: Database, *, limit: int = 200) -> list[dict]:
         [*rs.PUBLIC_WORKSITE, limit]))
 
 
-def sign_up(db: Database, report_id: str, form: dict) -> bool:
-    """A resident signs up to take part in a public worksite; True if new (same contact twice is once)."""
+def sign_up(db: Database, report_id: str, form: dict, *, locale: str | None = None, outbox=None) -> bool:
+    """A resident signs up to take part in a public worksite; True if new (same contact twice is once).
+    ``locale``: the language they signed up in, which they are written to in. With an ``outbox``
+    (e-mail on), someone joining a worksite already scheduled gets its date and reminder at once."""
     c = Check(form, prefix="")
     name = c.text("name", vocab.LIMITS["name"].max, nullable=True, lines="one")
     if not name and "name" not in c.errors:
@@ -175,15 +178,18 @@ def sign_up(db: Database, report_id: str, form: dict) -> bool:
     if form.get("consent") is not True:
         c.fail("consent", _("tick the box to agree that we keep your contact for this worksite"))
     version = form.get("consent_text_version")
-    if version not in refdata.consent_versions(db):
-        c.fail("consent", _("unknown consent text version"))
+    if version not in refdata.consent_versions(db, "volunteer"):
+        c.fail("consent", _("this consent text is not the one for volunteers: reload the page"))
     if c.errors:
         raise ReportError(c.errors)
     row = db.execute("select status from reports where id = ?", [report_id]).fetchone()
     if not row or row[0] not in rs.PUBLIC_WORKSITE:
         raise ReportError({"report": _("this worksite is not open to volunteers")}, status=404)
     now = refdata.now_iso()
-    added = db.execute(
-        "insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at)"
-        " values (?, ?, ?, ?, ?, ?)", [report_id, name, email, phone, version, now]).rowcount
-    return bool(added)
+    cursor = db.execute(
+        "insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at, locale)"
+        " values (?, ?, ?, ?, ?, ?, ?)", [report_id, name, email, phone, version, now, locale])
+    if not cursor.rowcount:
+        return False
+    mail_events.volunteer_joined(db, outbox, report_id, cursor.lastrowid)
+    return True

@@ -181,8 +181,9 @@ def change_status(db: Database, report_id: str, target: str, user_id: int | None
     if target == rs.SCHEDULED:
         text = fields["scheduled_for"]
     record_event(db, report_id, user_id, "status", from_status=current, to_status=target, text=text, public=1, at=now)
+    joined: list[int] = []
     if target == rs.DUPLICATE:
-        _merge_into(db, report_id, fields["duplicate_of"], user_id, now)
+        joined = _merge_into(db, report_id, fields["duplicate_of"], user_id, now)
     audit.record(db, user_id, "report.status", "report", report_id, from_status=current, to_status=target,
                  **{k: v for k, v in fields.items() if k in ("decline_reason", "duplicate_of", "scheduled_for")})
     if outbox is not None:
@@ -192,6 +193,8 @@ def change_status(db: Database, report_id: str, target: str, user_id: int | None
                                              previous_date if current == rs.SCHEDULED else None)
         elif target == rs.DECLINED and current in rs.PUBLIC_WORKSITE:
             mail_events.volunteers_cancelled(db, outbox, report_id, previous_date)
+        for volunteer_id in joined:  # carried over to an original already scheduled: its date
+            mail_events.volunteer_joined(db, outbox, fields["duplicate_of"], volunteer_id)
     return fields
 
 
@@ -199,17 +202,21 @@ def _last_public_event(db: Database, report_id: str) -> int:
     return db.execute("select max(id) from report_events where report_id = ? and public = 1", [report_id]).fetchone()[0]
 
 
-def _merge_into(db: Database, duplicate_id: str, original_id: str, user_id: int | None, now: str) -> None:
-    """Carry a duplicate's photos, volunteers, "me too"s and will to help over to its original."""
+def _merge_into(db: Database, duplicate_id: str, original_id: str, user_id: int | None, now: str) -> list[int]:
+    """Carry a duplicate's photos, volunteers, "me too"s and will to help over to its original;
+    the ids of the volunteers the original gained."""
     db.execute("insert or ignore into report_photos (report_id, sha256, position)"
                " select ?, sha256, 100 + position from report_photos where report_id = ?", [original_id, duplicate_id])
-    db.execute("insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at)"
-               " select ?, name, email, phone, consent_text_version, created_at from report_volunteers"
+    last = db.execute("select coalesce(max(id), 0) from report_volunteers").fetchone()[0]
+    db.execute("insert or ignore into report_volunteers (report_id, name, email, phone, consent_text_version, created_at,"
+               " locale) select ?, name, email, phone, consent_text_version, created_at, locale from report_volunteers"
                " where report_id = ?", [original_id, duplicate_id])
     db.execute("update reports set me_too_count = me_too_count + 1 + (select me_too_count from reports where id = ?),"
                " wants_to_help = max(wants_to_help, (select wants_to_help from reports where id = ?)), updated_at = ?"
                " where id = ?", [duplicate_id, duplicate_id, now, original_id])
     record_event(db, original_id, user_id, "merge", text=duplicate_id, public=0, at=now)
+    return [r[0] for r in db.execute("select id from report_volunteers where report_id = ? and id > ?",
+                                     [original_id, last])]
 
 
 def merge(db: Database, duplicate_id: str, original_id: str, user_id: int | None, outbox=None) -> dict:

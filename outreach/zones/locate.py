@@ -102,28 +102,44 @@ class Filler:
         return self._index.locate(location["lon"], location["lat"]) if self._index else None
 
 
-def assign_past(db: Database, batch: int = 200_000) -> dict[str, int]:
+def _zones_of(idx: ZoneIndex, rows: list[tuple]) -> list[tuple[str, object]]:
+    """``(zone, key)`` for each ``(key, lat, lon)`` row inside a zone; each distinct position located once."""
+    places: dict[tuple[float, float], int] = {}
+    at = [places.setdefault((lat, lon), len(places)) for _, lat, lon in rows]
+    found = idx.locate_many([lon for _, lon in places], [lat for lat, _ in places])
+    return [(found[i], row[0]) for row, i in zip(rows, at) if found[i] is not None]
+
+
+_TO_PLACE = "where zone is null and lat is not null and lon is not null"
+
+
+def assign_past(db: Database) -> dict[str, int]:
     """Give a zone to stored encounters and reports that have a position and none; counts per table.
 
-    Encounter positions are rounded (about 100 m), so each distinct position is located once.
-    Changing an encounter's zone moves its counts in the aggregates (``stats.set_zones``).
+    Encounters: their distinct positions (rounded to about 100 m: a few thousand) come from a
+    partial index, are located in one vectorised query of the index, and go into a temporary
+    table; ``stats.set_zones`` then moves the encounters at each position and their counts in
+    the aggregates with a handful of set-wise statements.
     """
     idx = index(db)
     counts = {"encounters": 0, "reports": 0}
     if not idx:
         return counts
-    for table in ("encounters", "reports"):
-        rows = db.execute(f"select id, lat, lon from [{table}] where zone is null and lat is not null and lon is not null").fetchall()
-        if not rows:
-            continue
-        places = sorted({(lat, lon) for _, lat, lon in rows})
-        found = idx.locate_many([p[1] for p in places], [p[0] for p in places])
-        zone_of = {p: z for p, z in zip(places, found) if z is not None}
-        updates = [(zone_of[(lat, lon)], rid) for rid, lat, lon in rows if (lat, lon) in zone_of]
-        for start in range(0, len(updates), batch):
-            if table == "encounters":
-                stats.set_zones(db, updates[start:start + batch])  # moves the coverage counts too
-            else:
-                db.conn.executemany("update reports set zone = ? where id = ?", updates[start:start + batch])
-        counts[table] = len(updates)
+    conn = db.conn
+    places = conn.execute(
+        f"select distinct lat, lon from encounters indexed by idx_encounters_to_place {_TO_PLACE}").fetchall()
+    if places:
+        found = idx.locate_many([lon for _, lon in places], [lat for lat, _ in places])
+        conn.execute("drop table if exists temp.zone_places")
+        conn.execute("create temp table zone_places (lat real not null, lon real not null, zone text not null, "
+                     "primary key (lat, lon)) without rowid")
+        conn.executemany("insert into temp.zone_places values (?, ?, ?)",
+                         [(lat, lon, z) for (lat, lon), z in zip(places, found) if z is not None])
+        counts["encounters"] = stats.set_zones(
+            db, "select e.rowid, p.zone from temp.zone_places p join encounters e indexed by idx_encounters_to_place "
+                "on e.lat = p.lat and e.lon = p.lon where e.zone is null and e.lat is not null and e.lon is not null")
+        conn.execute("drop table temp.zone_places")
+    updates = _zones_of(idx, conn.execute(f"select id, lat, lon from reports {_TO_PLACE}").fetchall())
+    conn.executemany("update reports set zone = ? where id = ?", updates)
+    counts["reports"] = len(updates)
     return counts

@@ -3,7 +3,7 @@
 // reaches the server when the network allows, exactly once.
 
 import { t } from "./i18n.js";
-import { configure, enqueue, list, newId, onChange, start, syncNow } from "./outbox.js";
+import { configure, enqueue, list, newId, onChange, pendingCount, start, syncNow } from "./outbox.js";
 import { $, isoNow, pageData, registerServiceWorker } from "./page.js";
 import { prepare } from "./photo.js";
 
@@ -317,6 +317,12 @@ async function render() {
 // --- offline: the service worker keeps this page, the outbox sends when it can ---------
 
 if (encounterId) $("field-mode").hidden = false;
+// The page promises to keep a report on this phone only once its outbox opens here (a browser
+// that refuses IndexedDB, as some private modes do, keeps nothing).
+pendingCount().then(
+  () => { $("offline-note").hidden = false; },
+  () => {},
+);
 onChange(render);
 render();
 start();

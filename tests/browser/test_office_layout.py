@@ -115,3 +115,16 @@ def test_no_office_page_clips_its_content(browser, live_server, login, width):
         assert problems == {}, f"at {width} px: {problems}"
     finally:
         context.close()
+
+
+def test_planning_times_are_full_size_fields_side_by_side(browser, live_server, login):
+    context = browser.new_context(viewport={"width": 1024, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        login(page, live_server, "coordinator")
+        page.goto(live_server.url + "/coordinator/planning")
+        start, end = (page.get_by_label(name).bounding_box() for name in ("Heure de début", "Heure de fin"))
+        assert start["height"] >= 44 and end["height"] >= 44  # a touch target, like every other field
+        assert start["y"] == end["y"] and start["x"] + start["width"] < end["x"]
+    finally:
+        context.close()

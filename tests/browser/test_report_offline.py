@@ -32,6 +32,8 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
     browser_context.set_geolocation({"latitude": 45.18877, "longitude": 5.72453, "accuracy": 14})
     page.goto(live_server.url + "/report")
     assert page.locator("html").get_attribute("lang") == "fr"
+    # The outbox opened on this phone: now the page may promise to keep a report offline.
+    page.get_by_text("Le signalement est gardé sur votre téléphone").wait_for()
     assert_no_serious_axe_violations(page)
     # Once visited, the page is kept by the service worker: it opens with no network.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
@@ -77,7 +79,8 @@ def test_offline_report_with_photo_is_sent_once_then_triaged(browser, browser_co
     link.click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Réparer le banc du square").is_visible()
-    assert page.locator(".state-badge").inner_text() == "Envoyé"
+    assert page.locator(".state-badge").inner_text() == "Reçu"
+    assert page.locator(".history li").last.inner_text().endswith("Signalement reçu.")
     assert_no_serious_axe_violations(page)
 
     # A coordinator, signed in elsewhere, sees it with its photo and accepts it.
@@ -116,15 +119,29 @@ def test_report_page_works_without_script(browser, live_server):
     try:
         page.goto(live_server.url + "/report")
         assert not page.get_by_role("button", name="Utiliser ma position").is_visible()
-        page.get_by_label("Que faudrait-il faire ?").fill("Planter des fleurs")
+        # No script, no outbox: the page promises nothing about keeping the report offline.
+        assert not page.get_by_text("Le signalement est gardé sur votre téléphone").is_visible()
+        page.get_by_label("Que faudrait-il faire ?").fill("Fl")
         page.get_by_label("Type de chantier").select_option("planting")
         page.get_by_label("Adresse").fill("Rue Mozart")
+        page.get_by_label("Une photo (facultatif)").set_input_files(
+            {"name": "fleurs.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()})
+        page.get_by_role("button", name="Envoyer le signalement").click()
+        page.wait_for_load_state()
+        # Back with an error: a French sentence, and the photo (which no page can keep) asked for again.
+        assert page.locator("#f-title-error").inner_text() == "Doit compter au moins 3 caractères"
+        assert "choisissez-la à nouveau" in page.locator("#photo-error").inner_text()
+        assert page.evaluate("document.getElementById('photo').files.length") == 0
+        assert live_server.store.db()["reports"].count == 0
+        page.get_by_label("Que faudrait-il faire ?").fill("Planter des fleurs")
+        page.get_by_label("Une photo (facultatif)").set_input_files(
+            {"name": "fleurs.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()})
         page.get_by_role("button", name="Envoyer le signalement").click()
         page.wait_for_load_state()
         assert page.get_by_text("Merci : votre signalement a bien été reçu.").is_visible()
         link = page.locator("a.tracking-link").get_attribute("href")
         assert "/track/" in link
-        assert live_server.store.db()["reports"].count == 1
+        assert live_server.store.db()["reports"].count == 1 and live_server.store.db()["attachments"].count == 1
     finally:
         context.close()
 

@@ -40,7 +40,7 @@ def _dashboard_data(db, locale: str, params) -> dict:
         period, errors = stats.default_period(day), e.errors
     o = stats.overview(db, period)
     zones_shown = [period.zone] if period.zone else list(ref["zones"])
-    by_zone = reach.by_zone(db, period)
+    by_zone = reach.by_zone(db, period, reach.tallied_by_zone(o))  # the tallies the overview just read
     return {
         "reach": reach.ranked(by_zone),
         "choropleth": choropleth.draw(choropleth.outlines(db, period.zone), {r.code: r.per_1000 for r in by_zone}),
