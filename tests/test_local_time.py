@@ -124,3 +124,19 @@ def test_the_server_refuses_to_start_with_an_unknown_timezone(tmp_path):
 def test_times_in_words_are_local(value, fr, en):
     assert localtime.in_words(value, PARIS, "fr") == fr
     assert localtime.in_words(value, PARIS, "en") == en
+
+
+def test_tallies_and_age_bands_count_on_the_local_day_too(fresh_db):
+    """An outing started at 22:30Z on 1 July tallied on 2 July (Grenoble), like its encounters; the
+    people met by age band and the zone's last outing use the same local day."""
+    from outreach.coordinator import reach
+
+    add_outing(fresh_db, zone="secteur-1", started_at="2026-07-01T22:30:00+00:00", tallies={"petition": 4})
+    add_encounter(fresh_db, zone="secteur-1", occurred_at="2026-07-01T22:40:00+00:00", age_band="18_29")
+    on_2 = stats.overview(fresh_db, one_day(date(2026, 7, 2)))
+    assert on_2["totals"]["tallied"] == 4
+    assert on_2["zone_week_tallied"]["secteur-1"] == {"2026-W27": 4}
+    assert stats.overview(fresh_db, one_day(date(2026, 7, 1)))["totals"]["tallied"] == 0
+    assert reach._met_by_band(fresh_db, one_day(date(2026, 7, 2)), ["secteur-1"]) == {"18_29": 1}
+    assert reach._met_by_band(fresh_db, one_day(date(2026, 7, 1)), ["secteur-1"]) == {}
+    assert reach._last_outings(fresh_db)["secteur-1"] == "2026-07-02"

@@ -37,7 +37,7 @@ def _met_by_band(db: Database, period: Period, zones: list[str]) -> dict[str, in
         "select age_band, sum(people_count) from encounters indexed by idx_encounters_age_band "
         "where age_band is not null and occurred_at >= ? and occurred_at < ? "
         "and zone in (select value from json_each(?)) group by age_band",
-        [period.start_iso, period.end_exclusive_iso, json.dumps(zones)],
+        [*period.instants(db), json.dumps(zones)],
     )
     return {band: n or 0 for band, n in rows}
 
@@ -124,7 +124,7 @@ def age_shares(db: Database, period: Period, bands: list[str]) -> dict | None:
 def _last_outings(db: Database) -> dict[str, str]:
     """The day of each zone's last started outing: one seek per zone in (zone, started_at)."""
     return {z: d for z, d in db.execute(
-        "select z.code, (select substr(max(o.started_at), 1, 10) from outings o where o.zone = z.code) from zones z")
+        "select z.code, (select local_day(max(o.started_at)) from outings o where o.zone = z.code) from zones z")
         if d is not None}
 
 

@@ -43,6 +43,12 @@ class Period:
     def end_exclusive_iso(self) -> str:
         return (self.end + timedelta(days=1)).isoformat()
 
+    def instants(self, db: Database) -> tuple[str, str]:
+        """The UTC instants where the period's first local day begins and the day after its last
+        begins, in the database's zone: bounds for stored instants (occurred_at, started_at)."""
+        tz = localtime.zone_of(db)
+        return localtime.start_of_day(self.start, tz), localtime.end_of_day_exclusive(self.end, tz)
+
 
 def default_period(today: date | None = None, weeks: int = 8) -> Period:
     """The last ``weeks`` whole ISO weeks up to today (Monday to today)."""
@@ -371,11 +377,11 @@ def tally_rows(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
     its members' phones), counted on the day the outing started.
     """
     sql = (
-        "select coalesce(o.zone, ''), substr(o.started_at, 1, 10), t.tool, sum(t.count) "
+        "select coalesce(o.zone, ''), local_day(o.started_at), t.tool, sum(t.count) "
         "from outings o join outing_tallies t on t.outing_id = o.id "
         "where o.started_at >= ? and o.started_at < ? and t.count > 0"
     )
-    params: list = [period.start_iso, period.end_exclusive_iso]
+    params: list = list(period.instants(db))
     if period.zone is not None:
         sql += " and o.zone = ?"
         params.append(period.zone)
