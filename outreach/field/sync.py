@@ -25,7 +25,8 @@ from sqlite_utils import Database
 from .. import refdata
 from . import encounters, outings
 from ..worksites import intake
-from ..canonical import canonical, content_hash  # noqa: F401 (content_hash: part of this module's API)
+from ..canonical import canonical, canonical_bytes, content_hash  # noqa: F401 (canonical, content_hash: part of this module's API)
+from ..db import insert_rows
 from ..i18n import gettext as _
 from ..settings import Settings
 from ..validation import (DEVICE_ID_RE, Refused, echoed_id, hostile_values, is_device_id, is_int, is_text, is_uuid,
@@ -322,7 +323,8 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
                     seen.add(entry_id)
                     if check.errors:
                         return _rejected(entry_id, check.errors)
-                    return _ready(ctx, index, entry_id, kind, version, created, data, check.clean)
+                    return _ready(ctx, index, entry_id, kind, version, created, data, check.clean,
+                                  plain=getattr(check, "plain", False))
     hostile = hostile_values(raw, "entry") if isinstance(raw, dict) else {}
     if hostile:  # before any rule: none may overflow or store text that is not Unicode
         return _rejected(echoed_id(raw), {k.replace("entry.", "", 1): v for k, v in hostile.items()})
@@ -350,7 +352,8 @@ def _created_ok(ctx: Context, kind: str, created: str) -> bool:
     return window is None or ctx.now - window[1] <= parsed <= ctx.now + window[0]
 
 
-def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict):
+def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, created, data: dict, clean: dict,
+           *, plain: bool = False):
     """The checked entry with its canonical text and hash, or 'rejected' when data has no canonical form."""
     links = KINDS[kind].check_links
     if links is not None:
@@ -358,14 +361,13 @@ def _ready(ctx: Context, index: int, entry_id: str, kind: str, version: int, cre
         if errors:
             return _rejected(entry_id, errors)
     try:
-        text = canonical(data)
-    except ValueError:  # NaN or infinity cannot be canonical JSON
-        return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
-    try:
-        digest = sha256(text.encode("utf-8")).hexdigest()
+        raw = canonical_bytes(data, plain=plain)
     except UnicodeEncodeError:  # a lone surrogate (\ud800) parses as JSON but is no text SQLite can store
         return _rejected(entry_id, {"data": _("must contain only valid Unicode text")})
-    return _Entry(index, entry_id, kind, version, digest, text, created or ctx.received_at, clean)
+    except ValueError:  # NaN or infinity cannot be canonical JSON
+        return _rejected(entry_id, {"data": _("must not contain NaN or infinite numbers")})
+    return _Entry(index, entry_id, kind, version, sha256(raw).hexdigest(), raw.decode("utf-8"),
+                  created or ctx.received_at, clean)
 
 
 def _histories(db: Database, ids: list[str]) -> dict[str, list[dict]]:
@@ -410,16 +412,16 @@ def _version_row(ctx: Context, entry: _Entry) -> tuple:
             entry.created_at, ctx.received_at)
 
 
-INSERT_VERSION = (
+VERSION_HEAD = (
     "insert or ignore into entry_versions (entry_id, kind, version, hash, data, user_id, device_id, "
-    "created_at, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, received_at)"
 )
+INSERT_VERSION = VERSION_HEAD + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _write_all(db: Database, ctx: Context, new: list[_Entry]) -> None:
     """Store every new entry of a batch at once (the usual case: a phone's fresh entries)."""
-    cursor = db.conn.executemany(INSERT_VERSION, [_version_row(ctx, e) for e in new])
-    if cursor.rowcount != len(new):
+    if insert_rows(db.conn, VERSION_HEAD, 9, [_version_row(ctx, e) for e in new]) != len(new):
         raise _Undo()  # the unique key refused some: sort them out one by one
     by_kind: dict[str, list[_Entry]] = {}
     for entry in new:

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from .. import openapi
 from ..field import bootstrap as field_bootstrap, sync
 from ..i18n import gettext as _
-from ..web import ApiError, current_user, read_json, run_db
+from ..web import ApiError, current_user, json_response, read_json, run_db
 from .entries import store_entries
 
 
@@ -30,7 +30,7 @@ async def sync_entries(request: Request):
     # (a coordinator's new or cancelled outing) only when it changed.
     answer["bootstrap_version"] = field_bootstrap.version(
         await run_db(request, field_bootstrap.for_user, user, request.scope.get("outreach.locale", "fr")))
-    return JSONResponse(answer)
+    return json_response(answer)
 
 
 async def bootstrap(request: Request):

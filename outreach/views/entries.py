@@ -35,8 +35,8 @@ async def store_entries(request: Request, user: dict | None, entries: list, *, d
         # One trip to a worker thread for both steps (each trip costs the event loop).
         batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version, settings=settings,
                              locale=locale)
-        with store.write() as db:
-            return sync.write_batch(db, batch)
+        # Stored in a transaction shared with the batches that are waiting meanwhile (group commit).
+        return store.write_grouped(lambda db: sync.write_batch(db, batch))
 
     answer = await run_in_threadpool(check_and_store)
     # A report's author (a resident, or the worker who files it with one) keeps its private link.

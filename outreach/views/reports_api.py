@@ -10,7 +10,7 @@ from ..field import sync
 from ..worksites import intake, photos, public
 from ..i18n import gettext as _
 from ..validation import is_uuid
-from ..web import ApiError, client_ip, current_user, read_json, run_db, write_db
+from ..web import ApiError, client_ip, current_user, json_response, read_json, run_db, write_db
 from .entries import store_entries
 
 HONEYPOT = "website"  # a field people never see, that robots fill in
@@ -45,7 +45,7 @@ async def submit_reports(request: Request):
         for _entry in entries:
             _limited(request, "report")
     # Residents' reports carry no user, even when a signed-in worker's browser sends them.
-    return JSONResponse(await store_entries(request, None, entries, device_id=device_id, app_version=app_version))
+    return json_response(await store_entries(request, None, entries, device_id=device_id, app_version=app_version))
 
 
 async def upload_attachment(request: Request):
