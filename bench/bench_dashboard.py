@@ -141,7 +141,7 @@ def measure(path: Path) -> dict[str, tuple[float, int]]:
     db.close()
     app = create_app(settings)
     out = {}
-    with TestClient(app, base_url="http://testserver") as client:
+    with TestClient(app, base_url="http://localhost") as client:
         r = client.post("/login", data={"email": "coord@bench.example", "password": "bench-pass-1234",
                                          "csrf_token": _csrf(client)}, follow_redirects=False)
         assert r.status_code in (302, 303), r.text[:300]

@@ -28,7 +28,7 @@ BUDGET_JS = 30 * 1024
 def main() -> int:
     app = create_app(Settings(data_dir=Path(tempfile.mkdtemp()), secret_key="weight-" + "k" * 40))
     rows = []
-    with TestClient(app, base_url="http://testserver") as client:
+    with TestClient(app, base_url="http://localhost") as client:
         sw = client.get("/sw.js").text
         precache = json.loads(sw.split("const PRECACHE = ", 1)[1].split(";\n", 1)[0])
         pages = json.loads(sw.split("const PAGES = ", 1)[1].split(";\n", 1)[0])

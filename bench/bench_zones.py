@@ -114,7 +114,7 @@ def bench_bootstrap(zones: int = 20) -> None:
         with db.conn:
             importer.apply(db, importer.preview(db, geojson.read(raw, MAPPING)), None)
         db.close()
-        with TestClient(app, base_url="http://testserver") as client:
+        with TestClient(app, base_url="http://localhost") as client:
             client.post("/api/v1/session", json={"email": "w@bench.example", "password": "bench-pass-1234"})
             body = client.get("/api/v1/bootstrap").content
         outlines = json.dumps(json.loads(body)["zone_outlines"]).encode()
@@ -166,7 +166,7 @@ def measure(path: Path) -> dict:
     db.close()
     app = create_app(Settings(data_dir=path.parent, secret_key="bench-secret-key"))
     out = {}
-    with TestClient(app, base_url="http://testserver") as client:
+    with TestClient(app, base_url="http://localhost") as client:
         client.post("/login", data={"email": "coord@bench.example", "password": "bench-pass-1234",
                                      "csrf_token": bd._csrf(client)}, follow_redirects=False)
         today = bd.END.date()
