@@ -129,13 +129,15 @@ export function renderPlanned() {
     : many(n) ? t("No outing in progress · {n} planned", { n }) : t("No outing in progress · 1 planned");
   $("planned-title").hidden = !n;
   $("planned-outings").replaceChildren(...planned.map((o) => {
-    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : o.planned_date ? dayText(o.planned_date) : "";
+    const hours = o.planned_start ? ` ${o.planned_start}${o.planned_end ? "–" + o.planned_end : ""}` : "";
+    const when = o.status === "started" ? t("started at {time}", { time: timeText(o.started_at) }) : o.planned_date ? dayText(o.planned_date) + hours : "";
     const names = (o.members || []).map((m) => m.display_name).join(", ");
     const what = el("span", { id: `planned-${o.id}` }, `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${when}`);
     const button = el("button", { type: "button", className: "button" }, t("Join"));
     button.setAttribute("aria-describedby", what.id);
     button.addEventListener("click", () => join(o));
-    return el("li", { className: "planned", dataset: { id: o.id } }, what, names ? el("span", { className: "muted" }, names) : null, button);
+    const meet = o.meeting_point ? el("span", { className: "muted" }, t("Meeting point: {place}", { place: o.meeting_point })) : null;
+    return el("li", { className: "planned", dataset: { id: o.id } }, what, meet, names ? el("span", { className: "muted" }, names) : null, button);
   }));
 }
 

@@ -106,6 +106,8 @@ def test_a_planned_outing_reaches_the_field_workers_phone(office, page, live_ser
     planned.get_by_role("button", name="Rejoindre").wait_for()
     text = planned.inner_text()
     assert "Porte-à-porte" in text and "Secteur 5" in text
+    assert "14:00–16:30" in text, "the planned hours reach the phone"
+    assert "Rendez-vous : Devant la halle du marché" in text
 
 
 def test_zone_labels_on_the_map_are_text_never_html(office, live_server, login):
