@@ -6,7 +6,7 @@ import * as appState from "./app-state.js";
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import { $, el } from "./page.js";
-import { labels, many, say, state, urls } from "./field-context.js";
+import { labelOf, labels, many, say, state, toast, urls } from "./field-context.js";
 import { chooseZone } from "./field-encounter.js";
 import { render as renderOuting, renderTally } from "./field-outing.js";
 
@@ -32,6 +32,8 @@ export async function loadBootstrap() {
     return;
   }
   if (!response.ok) return;
+  // Outings this phone had in its plan: one the office cancelled since is said, not just dropped.
+  const known = new Set(((state.boot && state.boot.outings) || []).map((o) => o.id));
   state.boot = await response.json();
   etag = response.headers.get("ETag");
   await appState.set("bootstrap", state.boot);
@@ -40,6 +42,12 @@ export async function loadBootstrap() {
   await outbox.markSynced();
   showSignIn(false);
   applyBootstrap();
+  const cancelled = (state.boot.cancelled_outings || []).filter((o) => known.has(o.id));
+  if (cancelled.length) {
+    toast(t("Cancelled by the office: {what}", {
+      what: cancelled.map((o) => `${labelOf("format", o.format)} · ${labelOf("zone", o.zone)} · ${o.planned_date}`).join(" ; "),
+    }), "error");
+  }
 }
 
 // After a sync: fetch bootstrap again when its version (said by the sync answer) is not ours.

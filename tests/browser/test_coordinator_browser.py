@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.coord_factories import add_contact, add_encounter, add_outing, add_report
 
@@ -122,3 +123,47 @@ def test_zone_labels_on_the_map_are_text_never_html(office, live_server, login):
     label.wait_for()
     assert '<img src="x" id="pwned">' in label.inner_text()
     assert office.locator("#pwned").count() == 0
+
+
+def test_an_open_app_gets_a_new_outing_and_a_cancellation_on_sync_without_reload(office, page, live_server, login):
+    """Sync is two-way: a coordinator plans one outing and cancels another while the worker's app
+    is open; one tap on Sync brings both, with no reload, and the cancellation is said."""
+    from outreach.coordinator import planning
+
+    worker = live_server.make_user("field")
+    coordinator = live_server.make_user("coordinator")
+    day = date.today() + timedelta(days=3)
+    with live_server.store.write() as db:
+        first = planning.plan(db, planning.validate(db, {"zone": "secteur-2", "planned_date": day.isoformat(),
+                                                         "format": "market", "planned_start": "09:00",
+                                                         "planned_end": "11:00", "meeting_point": "Place Saint-Bruno"}, [str(worker["id"])], date.today()),
+                              coordinator["id"])
+    login(page, live_server, worker)
+    page.goto(live_server.url + "/app")
+    page.wait_for_selector("body[data-ready='1']")
+    page.locator("#outing-none > summary").click()
+    planned = page.locator("#planned-outings")
+    expect(planned.locator(f"li[data-id='{first}']")).to_be_visible()
+    page.evaluate("window.__not_reloaded = true")
+
+    login(office, live_server, coordinator)
+    office.goto(live_server.url + "/coordinator/planning")
+    office.get_by_label("Secteur").select_option("secteur-5")
+    office.get_by_label("Date").fill(day.isoformat())
+    office.get_by_label("Heure de début").fill("14:00")
+    office.get_by_label("Heure de fin").fill("16:30")
+    office.get_by_label("Lieu de rendez-vous").fill("Devant la halle du marché")
+    office.get_by_label("Format").select_option("door_to_door")
+    office.get_by_label(worker["display_name"]).check()
+    office.get_by_role("button", name="Planifier cette sortie").click()
+    office.goto(live_server.url + f"/coordinator/planning/{first}/cancel")
+    office.get_by_role("button", name="Oui, annuler cette sortie").click()
+
+    page.locator("#sync-now").click()
+    expect(planned.locator(f"li[data-id='{first}']")).to_have_count(0)
+    expect(planned).to_contain_text("Porte-à-porte")
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Annulée par la coordination")
+    box = toast.bounding_box()
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
+    assert page.evaluate("window.__not_reloaded") is True
