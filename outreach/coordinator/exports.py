@@ -4,6 +4,10 @@ Every format is produced as a stream of text chunks, so a year of encounters nev
 memory. Both CSVs: UTF-8 with a byte-order mark (so spreadsheets detect the encoding), one
 header row, and text cells that a spreadsheet would run as a formula neutralised.
 
+Longer than our usual ~350 lines on purpose: one table of typed columns per kind keeps each
+column's rules (type, label, French heading) beside its name for every format; split by format,
+each column would be written three times.
+
 - ``csv`` (programs): comma, codes, ids, every time ISO 8601 in UTC to the second with its
   offset (one precision per column, so ``pandas.to_datetime`` reads every time column).
 - ``csv-fr`` (a spreadsheet set up for French): semicolon, decimal comma, local date-times as

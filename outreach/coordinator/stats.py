@@ -1,5 +1,9 @@
 """Coverage figures for the coordinator dashboard, read from aggregate tables kept at write time.
 
+Longer than our usual ~350 lines on purpose: the aggregates' writers (sync batches, rebuild,
+zone moves) and readers share their key expressions, and must change together; one file keeps
+them in step.
+
 ``agg_encounters``, ``agg_tools`` and ``agg_outings`` are kept up to date on every write, so an
 overview reads a few thousand summary rows (days x zones x values) however many encounters
 there are. Triggers (migration m050) follow every update and delete, and every insert of

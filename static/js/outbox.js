@@ -3,6 +3,8 @@
 // when the server's receipt says it is stored. Retries back off with jitter; 401 keeps everything
 // and asks to sign in; one sync at a time across tabs (Web Locks); Background Sync where it exists.
 // The page (or the service worker) names the endpoints with configure(): none is written here.
+// Longer than our usual ~350 lines on purpose: the policy is one state machine (order, backoff,
+// receipts, locks); its storage and its round trip already live in outbox-store.js and outbox-send.js.
 import { t } from "./i18n.js";
 import * as store from "./outbox-store.js";
 import { batches, sendBatch, uploadPhotos } from "./outbox-send.js";
