@@ -8,8 +8,16 @@ const VERSION = "__VERSION__";
 const PRECACHE = __PRECACHE__;
 const PAGES = __PAGES__;
 const STATIC = "__STATIC__";
+const OFFLINE = "__OFFLINE__"; // one of PAGES: shown for a navigation nothing else can answer
+const TRACK = "__TRACK__"; // a resident's status page is TRACK + token
+const SIGN_OUT = __SIGN_OUT__; // [method, path] of the requests that sign out
 const PREFIX = "outreach-";
 const CACHE = `${PREFIX}precache-${VERSION}`;
+// The last status page a resident opened (and its photos), alone: a phone that follows several
+// reports keeps only the one opened last, so a shared phone shows no older one to the next
+// person, and nothing grows. Not versioned: it is the server's page, not the app's code, and it
+// outlives updates of the app.
+const LAST_TRACK = `${PREFIX}last-track`;
 const NAVIGATION_TIMEOUT_MS = 4000;
 
 self.OUTREACH_VERSION = VERSION;
@@ -31,7 +39,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
+      if (name.startsWith(PREFIX) && name !== CACHE && name !== LAST_TRACK) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -40,6 +48,13 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
   if (event.data && event.data.type === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
+  // A status page this worker did not serve (the phone's first visit, before it was installed).
+  if (event.data && event.data.type === "keep-track" && trackToken(event.data.path)) {
+    const path = event.data.path;
+    event.waitUntil(fetch(path, { credentials: "same-origin" })
+      .then((response) => remember(path, response))
+      .catch(() => null));
+  }
 });
 
 self.addEventListener("sync", (event) => {
@@ -52,14 +67,22 @@ self.addEventListener("sync", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  // A worker who signs out leaves no resident's page behind (the request itself goes on untouched).
+  if (SIGN_OUT.some(([method, path]) => method === request.method && path === url.pathname)) {
+    event.waitUntil(caches.delete(LAST_TRACK));
+    return;
+  }
+  if (request.method !== "GET") return;
   if (request.mode === "navigate") {
     if (PAGES.includes(url.pathname)) event.respondWith(page(request, url.pathname));
+    else if (trackToken(url.pathname)) event.respondWith(trackPage(event, request, url.pathname));
+    else event.respondWith(fetch(request).catch(offlinePage));
     return;
   }
   if (url.pathname.startsWith(STATIC)) event.respondWith(staticFile(request));
+  else if (trackToken(url.pathname) && url.pathname.includes("/photos/")) event.respondWith(trackPhoto(request, url.pathname));
 });
 
 // Static files: from the cache (their URLs carry a content hash), else from the network.
@@ -81,7 +104,83 @@ async function page(request, path) {
     if (response && response.status < 500) return response;
     return cached;
   } catch (error) {
-    if (cached) return cached;
-    throw error;
+    return cached || offlinePage();
+  }
+}
+
+// "You are offline", with links to the pages that open without network; the browser's own
+// error page if even that is missing.
+async function offlinePage() {
+  const cache = await caches.open(CACHE);
+  return (await cache.match(OFFLINE)) || Response.error();
+}
+
+// --- a resident's status page: the network first, else the last copy ------------------------
+
+// The token of a status page (TRACK + token) or of one of its photos (TRACK + token + "/photos/…").
+function trackToken(path) {
+  if (typeof path !== "string" || !path.startsWith(TRACK)) return null;
+  const token = path.slice(TRACK.length).split("/")[0];
+  return token || null;
+}
+
+// The page from the network, kept as the last copy when it is a good one; without an answer in
+// time (or with a server error), the copy of this very page, if it is the one kept. A page of
+// another report is never answered with this copy: it gets the offline page.
+async function trackPage(event, request, path) {
+  const cache = await caches.open(LAST_TRACK);
+  const cached = await cache.match(path);
+  const network = fetch(request).then((response) => remember(path, response));
+  event.waitUntil(network.catch(() => null)); // a late answer still replaces the copy
+  try {
+    if (!cached) return await network;
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NAVIGATION_TIMEOUT_MS));
+    const response = await Promise.race([network, timeout]);
+    if (response && response.status < 500) return response;
+  } catch (error) {
+    if (!cached) return offlinePage();
+  }
+  return lastCopy(cached);
+}
+
+// Keep `response` as the one copy when it is a whole page; never an error, a redirect or
+// something the server forbids keeping. A page that is gone (404: a bad link, or a report
+// erased on request) takes its copy with it. Gives the response back, unread.
+async function remember(path, response) {
+  const kind = response.headers.get("Content-Type") || "";
+  const cacheControl = response.headers.get("Cache-Control") || "";
+  if (response.status === 200 && response.type === "basic" && !response.redirected
+      && kind.startsWith("text/html") && !cacheControl.includes("no-store")) {
+    const cache = await caches.open(LAST_TRACK);
+    for (const key of await cache.keys()) {
+      if (trackToken(new URL(key.url).pathname) !== trackToken(path)) await cache.delete(key);
+    }
+    await cache.put(path, response.clone());
+  } else if (response.status === 404 || response.status === 410) {
+    await caches.open(LAST_TRACK).then((cache) => cache.delete(path));
+  }
+  return response;
+}
+
+// The kept copy as the phone shows it offline: its "no network" note shown (the page's own
+// "updated on …" line says when the copy was made), what needs the network hidden.
+async function lastCopy(cached) {
+  const html = (await cached.text())
+    .replaceAll("data-offline-copy hidden", "data-offline-copy")
+    .replaceAll("data-online-only", "data-online-only hidden");
+  const headers = new Headers(cached.headers);
+  headers.delete("Content-Length"); // the text changed
+  return new Response(html, { status: 200, headers });
+}
+
+// A photo of the kept page: the network first, kept beside the page; else the kept one.
+async function trackPhoto(request, path) {
+  const cache = await caches.open(LAST_TRACK);
+  try {
+    const response = await fetch(request);
+    if (response.status === 200 && await cache.match(TRACK + trackToken(path))) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    return (await cache.match(request)) || Response.error();
   }
 }

@@ -22,7 +22,9 @@ from .entries import store_entries
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
 # Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
-PRECACHED_PAGES = ("field_app", "report_form")
+PRECACHED_PAGES = ("field_app", "report_form", "offline_page")
+# The page it shows for any other navigation when the network does not answer (one of the above).
+OFFLINE_PAGE = "offline_page"
 # Static files only the office pages use: phones never need them offline, so they stay out of
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
@@ -100,6 +102,11 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
         },
         status_code=status_code,
     )
+
+
+async def offline_page(request: Request):
+    """GET /offline: "you are offline", with the pages that open without network (precached)."""
+    return render(request, "offline.html", {})
 
 
 def encounter_from_form(form, now: datetime) -> dict:
@@ -194,6 +201,12 @@ def service_worker_source(request: Request) -> str:
         source.replace('"__VERSION__"', json.dumps(version))
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
+        .replace('"__OFFLINE__"', json.dumps(request.url_for(OFFLINE_PAGE).path))
+        # A resident's status page is /track/<token>; "~" stands for the token.
+        .replace('"__TRACK__"', json.dumps(request.url_for("track", token="~").path.removesuffix("~")))
+        # Signing out (the form, the API) clears what the worker kept of residents' pages.
+        .replace("__SIGN_OUT__", json.dumps([["POST", request.url_for("logout").path],
+                                             ["DELETE", request.url_for("api_sign_out").path]]))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
         .replace("__ENDPOINTS__", json.dumps(outbox_endpoints(request)))
         .replace('"__STATIC__"', json.dumps(static_base + "/"))
