@@ -27,10 +27,11 @@ OFFLINE_NOTE = "Pas de réseau\u00a0: voici la dernière copie gardée sur ce t�
 SIZES = [pytest.param((360, 740), id="360x740"), pytest.param((320, 640), id="320x640")]
 
 
-def tracked_report(live_server, title: str) -> tuple[str, str]:
+def tracked_report(live_server, title: str, status: str = "submitted") -> tuple[str, str]:
     """A resident's report received just now: (its id, the path of its private tracking page)."""
     with live_server.store.write() as db:
-        rid = add_report(db, title=title, received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        rid = add_report(db, title=title, status=status,
+                         received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return rid, "/track/" + public.tracking_token(live_server.app.state.signer, rid)
 
 
@@ -76,13 +77,16 @@ def phone(browser, request):
 
 
 def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, browser_context, live_server):
-    _, track = tracked_report(live_server, "Repeindre le mur de l'école")
+    # The team asked the resident a question: online, the page has a form to answer it.
+    _, track = tracked_report(live_server, "Repeindre le mur de l'école", status="needs_info")
+    answer = page.get_by_role("button", name="Envoyer ma réponse")
     # A link opened from a message: the phone's first visit. The page installs the service worker
     # and hands it this page to keep.
     page.goto(live_server.url + track)
     fresh = page.locator(".track-fresh").inner_text()
     assert re.fullmatch(r"Mis à jour le \d{1,2} \S+ \d{4} à \d{1,2} h \d{2}", fresh), fresh
     expect(page.locator(".offline-note")).to_be_hidden()
+    expect(answer).to_be_visible()
     wait_until_kept(page, track)
 
     browser_context.set_offline(True)
@@ -91,6 +95,7 @@ def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, br
     expect(page.locator(".offline-note")).to_have_text(OFFLINE_NOTE)
     # The time the copy was made (written by the server then), not the time it is read.
     expect(page.locator(".track-fresh")).to_have_text(fresh)
+    expect(answer).to_be_hidden()  # it could not be sent from here
     # The page's look comes from the phone too.
     assert page.locator("header.site-header").evaluate("(h) => getComputedStyle(h).backgroundColor") != "rgba(0, 0, 0, 0)"
 
