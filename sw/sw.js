@@ -13,10 +13,9 @@ const TRACK = "__TRACK__"; // a resident's status page is TRACK + token
 const SIGN_OUT = __SIGN_OUT__; // [method, path] of the requests that sign out
 const PREFIX = "outreach-";
 const CACHE = `${PREFIX}precache-${VERSION}`;
-// The last status page a resident opened (and its photos), alone: a phone that follows several
-// reports keeps only the one opened last, so a shared phone shows no older one to the next
-// person, and nothing grows. Not versioned: it is the server's page, not the app's code, and it
-// outlives updates of the app.
+// The last status page opened, alone: a shared phone shows no older report, and nothing grows.
+// (Its photos are in the browser's HTTP cache for a day.) Not versioned: it is the server's page,
+// not the app, and outlives updates.
 const LAST_TRACK = `${PREFIX}last-track`;
 const NAVIGATION_TIMEOUT_MS = 4000;
 
@@ -41,8 +40,7 @@ self.addEventListener("activate", (event) => {
     for (const name of await caches.keys()) {
       if (name.startsWith(PREFIX) && name !== CACHE && name !== LAST_TRACK) await caches.delete(name);
     }
-    // Every navigation now goes through this worker: the browser asks the network at once, while
-    // the worker starts, so an office page opens no later than without it.
+    // Every navigation goes through this worker: the network is asked while it starts.
     if (self.registration.navigationPreload) await self.registration.navigationPreload.enable();
     await self.clients.claim();
   })());
@@ -51,7 +49,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
   if (event.data && event.data.type === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
-  // A status page this worker did not serve (the phone's first visit, before it was installed).
+  // A status page this worker did not serve (the phone's first visit).
   if (event.data && event.data.type === "keep-track" && trackToken(event.data.path)) {
     const path = event.data.path;
     event.waitUntil(fetch(path, { credentials: "same-origin" })
@@ -72,7 +70,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  // A worker who signs out leaves no resident's page behind (the request itself goes on untouched).
+  // Signing out (the request goes on untouched) leaves no resident's page behind.
   if (SIGN_OUT.some(([method, path]) => method === request.method && path === url.pathname)) {
     event.waitUntil(caches.delete(LAST_TRACK));
     return;
@@ -85,7 +83,6 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith(STATIC)) event.respondWith(staticFile(request));
-  else if (trackToken(url.pathname) && url.pathname.includes("/photos/")) event.respondWith(trackPhoto(request, url.pathname));
 });
 
 // Static files: from the cache (their URLs carry a content hash), else from the network.
@@ -95,21 +92,23 @@ async function staticFile(request) {
   return hit || fetch(request);
 }
 
-// The network's answer to a navigation: the one the browser asked for while the worker started
-// (navigation preload), else a fetch of its own.
+// A navigation's answer: the one asked for while the worker started (navigation preload), else a fetch.
 async function navigation(event) {
   return (await event.preloadResponse) || fetch(event.request);
 }
 
+// The answer if it comes in time, else null.
+function inTime(promise) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, NAVIGATION_TIMEOUT_MS, null))]);
+}
+
 // App-shell pages: the network when it answers in time, else the cached shell.
 async function page(event, path) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(path);
+  const cached = await (await caches.open(CACHE)).match(path);
   try {
     const network = navigation(event);
     if (!cached) return await network;
-    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NAVIGATION_TIMEOUT_MS));
-    const response = await Promise.race([network, timeout]);
+    const response = await inTime(network);
     if (response && response.status < 500) return response;
     return cached;
   } catch (error) {
@@ -117,8 +116,7 @@ async function page(event, path) {
   }
 }
 
-// "You are offline", with links to the pages that open without network; the browser's own
-// error page if even that is missing.
+// "You are offline" and the pages that open without network.
 async function offlinePage() {
   const cache = await caches.open(CACHE);
   return (await cache.match(OFFLINE)) || Response.error();
@@ -126,25 +124,21 @@ async function offlinePage() {
 
 // --- a resident's status page: the network first, else the last copy ------------------------
 
-// The token of a status page (TRACK + token) or of one of its photos (TRACK + token + "/photos/…").
+// The token of a status page (TRACK + token), else null.
 function trackToken(path) {
-  if (typeof path !== "string" || !path.startsWith(TRACK)) return null;
-  const token = path.slice(TRACK.length).split("/")[0];
-  return token || null;
+  const token = typeof path === "string" && path.startsWith(TRACK) && path.slice(TRACK.length);
+  return token && !token.includes("/") ? token : null;
 }
 
-// The page from the network, kept as the last copy when it is a good one; without an answer in
-// time (or with a server error), the copy of this very page, if it is the one kept. A page of
-// another report is never answered with this copy: it gets the offline page.
+// The network first (a good answer becomes the copy); with no answer in time or a 5xx, the copy
+// of this very page. Another report's page never gets it: it gets the offline page.
 async function trackPage(event, path) {
-  const cache = await caches.open(LAST_TRACK);
-  const cached = await cache.match(path);
+  const cached = await (await caches.open(LAST_TRACK)).match(path);
   const network = navigation(event).then((response) => remember(path, response));
   event.waitUntil(network.catch(() => null)); // a late answer still replaces the copy
   try {
     if (!cached) return await network;
-    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NAVIGATION_TIMEOUT_MS));
-    const response = await Promise.race([network, timeout]);
+    const response = await inTime(network);
     if (response && response.status < 500) return response;
   } catch (error) {
     if (!cached) return offlinePage();
@@ -152,27 +146,23 @@ async function trackPage(event, path) {
   return lastCopy(cached);
 }
 
-// Keep `response` as the one copy when it is a whole page; never an error, a redirect or
-// something the server forbids keeping. A page that is gone (404: a bad link, or a report
-// erased on request) takes its copy with it. Gives the response back, unread.
+// Keep a whole page as the one copy: never an error, a redirect, nor what the server says not to
+// store. A page gone (404: a report erased on request) takes its copy with it.
 async function remember(path, response) {
   const kind = response.headers.get("Content-Type") || "";
   const cacheControl = response.headers.get("Cache-Control") || "";
   if (response.status === 200 && response.type === "basic" && !response.redirected
       && kind.startsWith("text/html") && !cacheControl.includes("no-store")) {
-    const cache = await caches.open(LAST_TRACK);
-    for (const key of await cache.keys()) {
-      if (trackToken(new URL(key.url).pathname) !== trackToken(path)) await cache.delete(key);
-    }
-    await cache.put(path, response.clone());
+    await caches.delete(LAST_TRACK);
+    await (await caches.open(LAST_TRACK)).put(path, response.clone());
   } else if (response.status === 404 || response.status === 410) {
     await caches.open(LAST_TRACK).then((cache) => cache.delete(path));
   }
   return response;
 }
 
-// The kept copy as the phone shows it offline: its "no network" note shown (the page's own
-// "updated on …" line says when the copy was made), what needs the network hidden.
+// The copy as shown offline: its "no network" note shown (its "updated on" line, written by the
+// server, dates the copy), what needs the network hidden.
 async function lastCopy(cached) {
   const html = (await cached.text())
     .replaceAll("data-offline-copy hidden", "data-offline-copy")
@@ -180,16 +170,4 @@ async function lastCopy(cached) {
   const headers = new Headers(cached.headers);
   headers.delete("Content-Length"); // the text changed
   return new Response(html, { status: 200, headers });
-}
-
-// A photo of the kept page: the network first, kept beside the page; else the kept one.
-async function trackPhoto(request, path) {
-  const cache = await caches.open(LAST_TRACK);
-  try {
-    const response = await fetch(request);
-    if (response.status === 200 && await cache.match(TRACK + trackToken(path))) await cache.put(request, response.clone());
-    return response;
-  } catch (error) {
-    return (await cache.match(request)) || Response.error();
-  }
 }

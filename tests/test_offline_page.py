@@ -46,3 +46,10 @@ def test_a_tracking_page_carries_its_offline_note_hidden_and_marks_what_needs_th
     assert "data-offline-copy hidden" in page  # the worker unhides it on the kept copy only
     assert page.count("data-online-only") == 1 and 'action="/track/' in page.split("data-online-only")[0].rsplit("<form", 1)[1]
     assert "js/track.js" in page
+
+
+def test_the_service_worker_travels_without_its_comments(client):
+    sw = client.get("/sw.js").text
+    assert not [line for line in sw.splitlines() if line.lstrip().startswith("//")]
+    assert " // " not in sw
+    assert 'self.addEventListener("fetch"' in sw

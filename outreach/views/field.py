@@ -28,6 +28,12 @@ OFFLINE_PAGE = "offline_page"
 # Static files only the office pages use: phones never need them offline, so they stay out of
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
+# Scripts with nothing to do offline: the tracking page's registers the service worker, which
+# needs the network (the kept copy of that page loads without it).
+ONLINE_ONLY_STATIC = frozenset({"js/track.js"})
+# The service worker's own comments (whole lines, or after a statement's end) stay in sw/sw.js:
+# every phone downloads the worker, and with it the app's budget.
+SW_COMMENT = re.compile(r"^[ \t]*//.*\n|(?<=[;,{)])[ \t]+// .*$", re.M)
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
@@ -189,12 +195,13 @@ def service_worker_source(request: Request) -> str:
     files = [
         [f"{static_base}/{path}?v={digest}", digest]
         for path, digest in sorted(hashes.items())
-        if path not in OFFICE_ONLY_STATIC
+        if path not in OFFICE_ONLY_STATIC | ONLINE_ONLY_STATIC
     ]
     pages = precache_pages(request)
-    source = SW_SOURCE.read_text(encoding="utf-8")
+    written = SW_SOURCE.read_text(encoding="utf-8")  # any change to it is a new version
+    source = SW_COMMENT.sub("", written)
     version = hashlib.sha256(
-        json.dumps([__version__, files, pages, source, _templates_digest(__version__)]).encode()
+        json.dumps([__version__, files, pages, written, _templates_digest(__version__)]).encode()
     ).hexdigest()[:16]
     outbox_url = f"{static_base}/js/outbox.js"
     return (

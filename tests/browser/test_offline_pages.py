@@ -76,7 +76,8 @@ def phone(browser, request):
     return make
 
 
-def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, browser_context, live_server):
+def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, browser_context, live_server,
+                                                                        no_script_errors):
     # The team asked the resident a question: online, the page has a form to answer it.
     _, track = tracked_report(live_server, "Repeindre le mur de l'école", status="needs_info")
     answer = page.get_by_role("button", name="Envoyer ma réponse")
@@ -100,7 +101,8 @@ def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, br
     assert page.locator("header.site-header").evaluate("(h) => getComputedStyle(h).backgroundColor") != "rgba(0, 0, 0, 0)"
 
 
-def test_only_the_last_tracking_page_is_kept_and_never_shown_for_another(page, browser_context, live_server):
+def test_only_the_last_tracking_page_is_kept_and_never_shown_for_another(page, browser_context, live_server,
+                                                                         no_script_errors):
     _, first = tracked_report(live_server, "Banc du square à réparer")
     _, second = tracked_report(live_server, "Bac à fleurs devant l'école")
     page.goto(live_server.url + first)
