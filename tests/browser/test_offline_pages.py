@@ -202,3 +202,21 @@ def test_offline_pages_are_accessible_and_fit_the_screen(phone, live_server, siz
     # Every link is a thumb-sized target.
     for link in page.locator("main a").all():
         assert link.bounding_box()["height"] >= 44, link.inner_text()
+
+
+def test_office_pages_pass_through_and_are_never_kept(page, browser_context, live_server, login, no_script_errors):
+    login(page, live_server, "coordinator")
+    page.goto(live_server.url + "/app")
+    wait_for_service_worker(page)
+    page.goto(live_server.url + "/coordinator")  # through the service worker, from the network
+    expect(page.get_by_role("heading", name="Vue d'ensemble de la couverture")).to_be_visible()
+    kept = page.evaluate("""async () => {
+      const urls = [];
+      for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(r.url);
+      return urls; }""")
+    assert kept and not [url for url in kept if "/coordinator" in url]
+
+    browser_context.set_offline(True)
+    page.goto(live_server.url + "/coordinator")
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+    assert "couverture" not in page.content()
