@@ -21,10 +21,10 @@ from .entries import store_entries
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
-# Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
-PRECACHED_PAGES = ("field_app", "report_form", "offline_page")
-# The page it shows for any other navigation when the network does not answer (one of the above).
+# The page the service worker shows for a navigation it cannot answer when the network does not.
 OFFLINE_PAGE = "offline_page"
+# Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
+PRECACHED_PAGES = ("field_app", "report_form", OFFLINE_PAGE)
 # Static files only the office pages use: phones never need them offline, so they stay out of
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
