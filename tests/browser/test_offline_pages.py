@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 import outbox
 from field_app import log_encounter, no_script_errors, open_app, wait_for_service_worker, wait_ready  # noqa: F401
+from outreach.views import public as public_views
 from outreach.web import ApiError
 from outreach.worksites import public
 from tests.coord_factories import add_report
@@ -25,6 +26,14 @@ pytestmark = pytest.mark.browser
 LAST_TRACK = "outreach-last-track"
 OFFLINE_NOTE = "Pas de réseau\u00a0: voici la dernière copie gardée sur ce téléphone."
 SIZES = [pytest.param((360, 740), id="360x740"), pytest.param((320, 640), id="320x640")]
+
+
+class LaterClock(datetime):
+    """The server's clock on 2 January 2030 at 8:30 UTC (9:30 in Paris)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2030, 1, 2, 8, 30, tzinfo=timezone.utc).astimezone(tz)
 
 
 def tracked_report(live_server, title: str, status: str = "submitted") -> tuple[str, str]:
@@ -77,7 +86,7 @@ def phone(browser, request):
 
 
 def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, browser_context, live_server,
-                                                                        no_script_errors):
+                                                                        no_script_errors, monkeypatch):
     # The team asked the resident a question: online, the page has a form to answer it.
     _, track = tracked_report(live_server, "Repeindre le mur de l'école", status="needs_info")
     answer = page.get_by_role("button", name="Envoyer ma réponse")
@@ -90,6 +99,8 @@ def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, br
     expect(answer).to_be_visible()
     wait_until_kept(page, track)
 
+    # From now on the server would write another time: the offline page must not show it.
+    monkeypatch.setattr(public_views, "datetime", LaterClock)
     browser_context.set_offline(True)
     page.reload()
     expect(page.get_by_role("heading", name="Repeindre le mur de l'école")).to_be_visible()
@@ -99,6 +110,16 @@ def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, br
     expect(answer).to_be_hidden()  # it could not be sent from here
     # The page's look comes from the phone too.
     assert page.locator("header.site-header").evaluate("(h) => getComputedStyle(h).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    # Back online: a fresh page, which becomes the copy read offline next time.
+    browser_context.set_offline(False)
+    page.reload()
+    expect(page.locator(".track-fresh")).to_have_text("Mis à jour le 2 janv. 2030 à 9 h 30")
+    expect(page.locator(".offline-note")).to_be_hidden()
+    browser_context.set_offline(True)
+    page.reload()
+    expect(page.locator(".offline-note")).to_have_text(OFFLINE_NOTE)
+    expect(page.locator(".track-fresh")).to_have_text("Mis à jour le 2 janv. 2030 à 9 h 30")
 
 
 def test_only_the_last_tracking_page_is_kept_and_never_shown_for_another(page, browser_context, live_server,
