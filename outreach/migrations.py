@@ -786,3 +786,17 @@ def _reach_triggers() -> list[str]:
         "on encounters when old.age_band is not null or new.age_band is not null begin "
         + _age_upsert("old", "-") + " " + _age_upsert("new", "+") + " end",
     ]
+
+
+# --- coordinators: planning from a proposal in one step -----------------------------------
+
+
+# Each planning form carries a key made when the page was drawn: a form sent twice (a double
+# click, a retry after a timeout) plans one outing, because the key is unique in the database.
+# The proposals prefill a team's usual plan (hours, format, team, meeting point) from the latest
+# planned outings: a partial index on planned_date reads them newest first without a sort.
+@migrations()
+def m200_plan_once_from_a_proposal(db: Database) -> None:
+    db["outings"].add_column("plan_key", str)
+    db.execute("create unique index if not exists idx_outings_plan_key on outings (plan_key) where plan_key is not null")
+    db.execute("create index if not exists idx_outings_planned_date on outings (planned_date) where planned_date is not null")
