@@ -92,7 +92,8 @@ async def planning_submit(request: Request):
             values.pop("plan_key")
         return await planning_page(request, e.errors, values, 400, proposal=proposal)
     query = urlencode({"done": "planned", "outing": outing_id, "weeks": _weeks({"weeks": str(form.get("weeks", ""))})})
-    return RedirectResponse(request.url_for("planning").path + "?" + query, status_code=303)
+    # The confirmation is scrolled into view: on a phone the page's navigation alone fills the first screen.
+    return RedirectResponse(request.url_for("planning").path + "?" + query + "#planned-confirmation", status_code=303)
 
 
 async def planning_cancel_confirm(request: Request):
