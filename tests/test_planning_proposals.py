@@ -77,7 +77,7 @@ def team(store, make_user):
     return alice, bob
 
 
-def test_a_proposal_is_prefilled_with_the_teams_usual_plan(coordinator_client, team):
+def test_a_proposal_is_prefilled_with_the_teams_usual_plan(coordinator_client, make_user, team):
     alice, bob = team
     fields = dict(proposal_form(coordinator_client.get("/coordinator/planning").text, "secteur-2"))
     assert fields["zone"] == "secteur-2" and fields["proposal"] == "secteur-2"
@@ -87,6 +87,12 @@ def test_a_proposal_is_prefilled_with_the_teams_usual_plan(coordinator_client, t
     assert (fields["format"], fields["meeting_point"]) == ("market", "Halle Saint-Bruno")
     members = [v for k, v in proposal_form(coordinator_client.get("/coordinator/planning").text, "secteur-2") if k == "members"]
     assert members == [str(alice["id"]), str(bob["id"])]
+    # The small form offers the people of the latest outings; a newcomer is in the full form only.
+    newcomer = make_user("field", name="Chloé Nouvelle")
+    page = coordinator_client.get("/coordinator/planning").text
+    item = re.search(r'<li class="proposal" id="proposal-secteur-2">(.*?)</li>', page, re.S).group(1)
+    assert f'value="{alice["id"]}"' in item and f'value="{newcomer["id"]}"' not in item
+    assert f'value="{newcomer["id"]}"' in page[page.index('id="new-outing"'):]
     # Another zone takes the same team and hours, but never another zone's meeting point.
     other = dict(proposal_form(coordinator_client.get("/coordinator/planning").text, "secteur-1"))
     assert (other["planned_start"], other["meeting_point"]) == ("09:30", "")

@@ -165,6 +165,16 @@ def next_working_day(today: date) -> date:
     return day
 
 
+def regulars(db: Database, outings: int = 20) -> list[int]:
+    """The active members of the latest planned outings: the people a proposal's small form offers
+    (anyone else is one click away, in the full form)."""
+    return [r[0] for r in db.execute(
+        "select distinct m.user_id from (select id from outings indexed by idx_outings_planned_date "
+        "where planned_date is not null order by planned_date desc, created_at desc limit ?) o "
+        "join outing_members m on m.outing_id = o.id join users u on u.id = m.user_id where u.active = 1 "
+        "order by m.user_id", [outings])]
+
+
 def usual_plans(db: Database, zones: list[str], today: date) -> dict[str, dict]:
     """A proposal's prefilled plan for each zone: the next working day, the team's usual hours (the
     most frequent among the latest planned outings), and the format, team and meeting point of the

@@ -34,6 +34,7 @@ def _planning_data(db, locale: str, weeks: int) -> dict:
         "members": [w for w in lists.workers(db) if w["active"]],
         "proposals": proposals,
         "usual": planning.usual_plans(db, [p["reach"].code for p in proposals], day),
+        "regulars": planning.regulars(db),
         "weeks": weeks,
         "proposal_weeks": PROPOSAL_WEEKS,
     }
