@@ -117,9 +117,10 @@ def _last_outings(db: Database) -> dict[str, str]:
 
 
 def _next_planned(db: Database, today: date) -> dict[str, str]:
+    # Named index: left to itself, the planner walks (zone, started_at), every outing ever (20 ms at 20,000).
     return {z: d for z, d in db.execute(
-        "select zone, min(planned_date) from outings where status = 'planned' and planned_date >= ? and zone is not null "
-        "group by zone", [today.isoformat()])}
+        "select zone, min(planned_date) from outings indexed by idx_outings_status_planned_date "
+        "where status = 'planned' and planned_date >= ? and zone is not null group by zone", [today.isoformat()])}
 
 
 def proposals(db: Database, period: Period, today: date, limit: int = 5) -> list[dict]:
