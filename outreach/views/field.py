@@ -33,7 +33,9 @@ INSTALL_ONLY_STATIC = frozenset(
     {"manifest.webmanifest"}
     | {icon["src"].removeprefix("/static/") for icon in json.loads((STATIC_DIR / "manifest.webmanifest").read_bytes())["icons"]}
 )
-NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC
+# SHA-256 for origins without crypto.subtle: plain http, where no service worker runs either.
+INSECURE_ONLY_STATIC = frozenset({"js/sha256.js"})
+NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | INSECURE_ONLY_STATIC
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
