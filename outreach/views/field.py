@@ -91,11 +91,11 @@ async def field_app(request: Request):
 async def _render_app(request: Request, *, saved: bool = False, form_errors: dict | None = None, status_code: int = 200):
     locale = request.scope.get("outreach.locale", "fr")
     ref = await run_db(request, refdata.load, locale)
+    # The labels the scripts write (the outbox list, the outing line, tally mode before bootstrap).
     labels = {
         "place_type": vocab.PLACE_TYPES.plain(),
         "outcome": vocab.OUTCOMES.plain(),
         "format": vocab.OUTING_FORMATS.plain(),
-        "interest": vocab.INTERESTS.plain(),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
     }
