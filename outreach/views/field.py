@@ -33,14 +33,16 @@ INSTALL_ONLY_STATIC = frozenset(
     {"manifest.webmanifest"}
     | {icon["src"].removeprefix("/static/") for icon in json.loads((STATIC_DIR / "manifest.webmanifest").read_bytes())["icons"]}
 )
-# SHA-256 for origins without crypto.subtle: plain http, where no service worker runs either.
-INSECURE_ONLY_STATIC = frozenset({"js/sha256.js"})
-NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | INSECURE_ONLY_STATIC
+# Code a page imports only where it can never be needed offline: SHA-256 for origins without
+# crypto.subtle (plain http, where no service worker runs either), "me too" on nearby reports (online only).
+ONLINE_ONLY_STATIC = frozenset({"js/sha256.js", "js/nearby.js"})
+NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | ONLINE_ONLY_STATIC
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
-# `import … from "./x.js"`: the modules a script brings in (static/js imports relatively, no build step).
-JS_IMPORT = re.compile(r"""^import\b[^;]*?\bfrom\s*["']\./(?P<path>[\w.-]+\.js)["']""", re.M)
+# `import … from "./x.js"` and `import("./x.js")`: the modules a script brings in (static/js
+# imports relatively, no build step).
+JS_IMPORT = re.compile(r"""(?:^import\b[^;]*?\bfrom\s*|\bimport\(\s*)["']\./(?P<path>[\w.-]+\.js)["']""", re.M)
 
 
 @lru_cache(maxsize=8)

@@ -1,12 +1,10 @@
 // The outbox in view: the header's line (a tap opens the details), "Sync now", and the list of
 // entries on this phone with what to do about a refused one.
 import * as outbox from "./outbox.js";
-import { $, el, t } from "./page.js";
+import { $, el, stateText, t } from "./page.js";
 import { edit } from "./field-encounter.js";
 import { refreshBootstrap, showSignIn } from "./field-session.js";
 import { labelOf, lang, many, state, timeText, toast } from "./field-context.js";
-
-const STATE_TEXT = () => ({ waiting: t("Waiting"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
 
 function describe(item) {
   const d = item.data || {};
@@ -50,7 +48,7 @@ export async function render() {
 function row(item) {
   const li = el("li", { className: `outbox-item state-${item.state}`, dataset: { id: item.id, state: item.state } },
     el("span", { className: "outbox-what" }, describe(item)),
-    el("span", { className: `badge badge-${item.state}` }, STATE_TEXT()[item.state] || item.state));
+    el("span", { className: `badge badge-${item.state}` }, stateText()[item.state] || item.state));
   if (item.state !== "sent" && item.owner != null && state.boot && item.owner !== state.boot.user.id) {
     li.append(el("p", { className: "outbox-message" }, t("Entered under another account: it will be sent when that person signs in on this phone.")));
   }

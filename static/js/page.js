@@ -18,6 +18,9 @@ export function t(msgid, values) {
   return text;
 }
 
+// What an outbox item's state reads as, on every page that lists them.
+export const stateText = () => ({ waiting: t("Waiting"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {

@@ -1,7 +1,7 @@
 // The resident's report page: without this script the form posts as plain HTML; with it, a
 // report and its photo (resized here) go into the outbox at once, sent when the network allows.
 import { betweenSyncs, configure, enqueue, list, newId, onChange, pendingCount, start, syncNow } from "./outbox.js";
-import { $, el, isoNow, locate, pageData, registerServiceWorker, t } from "./page.js";
+import { $, el, isoNow, locate, pageData, registerServiceWorker, stateText, t } from "./page.js";
 import { prepare } from "./photo.js";
 
 const urls = pageData("urls");
@@ -57,50 +57,18 @@ if (positionButton && "geolocation" in navigator) {
   });
 }
 
-// --- "me too" on open reports nearby (online only)
+// --- "me too" on open reports nearby: online only, so nearby.js is fetched then, never precached
 
 async function findNearby() {
   const category = value("category");
   nearbyBox.replaceChildren();
   nearbyBox.hidden = true;
   if (!position || !category || !navigator.onLine) return;
-  const params = new URLSearchParams({ category, lat: position.lat, lon: position.lon });
-  let found;
   try {
-    const response = await fetch(`${urls.nearby}?${params}`, { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    found = (await response.json()).reports || [];
+    const { showNearby } = await import("./nearby.js");
+    await showNearby(nearbyBox, urls, { category, lat: position.lat, lon: position.lon }, say);
   } catch (err) {
-    return; // offline after all: no suggestions, the report can still be filed
-  }
-  if (!found.length) return;
-  nearbyBox.append(
-    el("h2", {}, t("Already reported nearby")),
-    el("p", {}, t("If your report is one of these, say “me too” instead of filing it again.")),
-    el("ul", { className: "nearby-list" }, ...found.map((report) => {
-      const button = el("button", { type: "button", className: "button secondary" }, t("Me too"));
-      button.addEventListener("click", () => meToo(report, button));
-      return el("li", {}, el("strong", {}, report.title),
-        el("span", {}, ` — ${report.distance_m} m${report.address ? " · " + report.address : ""}`), el("br"), button);
-    })),
-  );
-  nearbyBox.hidden = false;
-}
-
-async function meToo(report, button) {
-  button.disabled = true;
-  try {
-    const response = await fetch(urls.me_too.replace("{id}", encodeURIComponent(report.id)), {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ id: newId() }),
-    });
-    if (!response.ok) throw new Error(String(response.status));
-    button.textContent = t("Thank you: counted");
-    say(t("Thank you: your support was added to this report."), "ok");
-  } catch (err) {
-    button.disabled = false;
-    say(t("Could not send your “me too”: try again when online."), "error");
+    // offline after all: no suggestions, the report can still be filed
   }
 }
 
@@ -229,7 +197,6 @@ function rememberTitle(id, title) {
   saveMine(all);
 }
 
-const STATE_TEXT = () => ({ waiting: t("Waiting for the network"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
 
 async function render() {
   const all = mine();
@@ -254,12 +221,12 @@ async function render() {
   }
   saveMine(all);
   const entries = Object.entries(all).sort((a, b) => (b[1].at || "").localeCompare(a[1].at || ""));
-  const stateText = STATE_TEXT();
+  const texts = { ...stateText(), waiting: t("Waiting for the network") };
   mineList.replaceChildren(...entries.slice(0, 20).map(([, report]) => {
-    const state = stateText[report.state] ? report.state : "waiting";
+    const state = texts[report.state] ? report.state : "waiting";
     return el("li", {},
       el("strong", {}, report.title || t("Report")),
-      el("span", { className: `state state-${state}` }, ` — ${stateText[state]}`),
+      el("span", { className: `state state-${state}` }, ` — ${texts[state]}`),
       report.message && state === "attention" ? el("p", {}, report.message) : null,
       report.tracking_url ? el("br") : null,
       report.tracking_url ? el("a", { href: report.tracking_url, className: "tracking-link" }, t("Follow this report")) : null);
