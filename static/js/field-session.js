@@ -138,6 +138,7 @@ async function signOut(event) {
   if (unsent && !window.confirm(warning)) return;
   await outbox.forget();
   await kept.clear();
+  localStorage.removeItem("outreach.my-reports"); // tracking links of reports filed on this phone (report.js)
   state.boot = null;
   etag = null;
   event.target.submit();
@@ -146,7 +147,10 @@ async function signOut(event) {
 // Where the browser offers it; on an iPhone, how; nothing once installed.
 function offerInstall() {
   if (matchMedia("(display-mode: standalone)").matches || navigator.standalone) return;
-  if (/iPhone|iPad/.test(navigator.userAgent)) $("install-ios").hidden = false;
+  // iPadOS says it is a Mac; its touch screen gives it away.
+  const ios = /iPhone|iPad/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  if (ios) $("install-ios").hidden = false;
+  window.addEventListener("appinstalled", () => { $("install").hidden = true; $("install-ios").hidden = true; });
   window.addEventListener("beforeinstallprompt", (event) => {
     event.preventDefault();
     $("install").hidden = false;

@@ -34,8 +34,10 @@ def wait_ready(page) -> None:
 
 
 def wait_for_service_worker(page) -> None:
-    """The service worker has installed and controls the page: the app now opens offline."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    """The service worker has installed and controls the page: the app now opens offline.
+    Installing fetches the whole precache first: on a loaded 2-core machine that has taken over
+    the 10 s every other wait gets, so this one waits up to 30 s."""
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
 
 
 def open_app(page, live_server, login, who="field") -> dict:

@@ -26,6 +26,14 @@ OFFER_INSTALL = """() => {
   return offer.defaultPrevented;
 }"""
 
+IPAD = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        " Version/17.5 Safari/605.1.15")
+# iPadOS presents itself as a Mac; only its touch points tell it apart.
+IPAD_TOUCH = """
+Object.defineProperty(Navigator.prototype, "platform", {get: () => "MacIntel"});
+Object.defineProperty(Navigator.prototype, "maxTouchPoints", {get: () => 5});
+"""
+
 # The app opened from the home screen: the page matches (display-mode: standalone).
 STANDALONE = """
 const realMatchMedia = window.matchMedia.bind(window);
@@ -76,6 +84,22 @@ def test_an_iphone_is_told_how_to_install(phone, live_server):
     open_app_panel(page, live_server)
     expect(page.get_by_text(IOS_HINT)).to_be_visible()
     expect(page.get_by_role("button", name="Installer l'application")).to_be_hidden()
+
+
+def test_an_ipad_is_told_how_to_install_too(phone, live_server):
+    page = phone(user_agent=IPAD, init_script=IPAD_TOUCH)
+    open_app_panel(page, live_server)
+    expect(page.get_by_text(IOS_HINT)).to_be_visible()
+
+
+def test_installing_from_the_browsers_menu_takes_the_offer_away(phone, live_server):
+    page = phone()
+    open_app_panel(page, live_server)
+    page.evaluate(OFFER_INSTALL)
+    install = page.get_by_role("button", name="Installer l'application")
+    expect(install).to_be_visible()
+    page.evaluate("() => window.dispatchEvent(new Event('appinstalled'))")
+    expect(install).to_be_hidden()
 
 
 @pytest.mark.parametrize("user_agent", [None, IPHONE], ids=["android", "iphone"])

@@ -127,6 +127,8 @@ def test_signing_out_leaves_no_contact_and_no_teammate_on_the_phone(page, browse
     track = "/track/" + public.tracking_token(live_server.app.state.signer, resident_report(live_server))
     page.goto(live_server.url + track)
     outbox.wait_for(page, "(async () => (await caches.keys()).includes('outreach-last-track'))()", what="the page kept")
+    # A report filed from this phone's /report keeps its tracking link in localStorage (report.js).
+    page.evaluate("(link) => localStorage.setItem('outreach.my-reports', JSON.stringify({r1: {link}}))", track)
     page.goto(live_server.url + "/app")
     wait_ready(page)
 
