@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -68,6 +69,7 @@ class Store:
         self._writer: sqlite_utils.Database | None = None
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
+        self._checkpointer = _Checkpointer(self.path, busy_timeout) if autocheckpoint else None
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection, for reads (writes go through ``write()``)."""
@@ -85,14 +87,18 @@ class Store:
         with self._write_lock:
             db = self._writer
             if db is None:
-                db = self._writer = connect(self.path, busy_timeout=self.busy_timeout,
-                                            autocheckpoint=self.autocheckpoint, cache_kib=WRITER_CACHE_KIB)
+                # No automatic checkpoint inside the writer's COMMIT: the checkpointer does them.
+                db = self._writer = connect(self.path, busy_timeout=self.busy_timeout, autocheckpoint=False,
+                                            cache_kib=WRITER_CACHE_KIB)
+                db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
                 with self._all_lock:
                     self._all.append(db)
             outermost = not db.conn.in_transaction  # a write() inside a write() is a savepoint
             try:
                 with db.atomic():
                     yield db
+                if outermost and self._checkpointer is not None:
+                    self._checkpointer.committed()
             except BaseException:
                 # A COMMIT that failed (disk full, I/O error) may leave the transaction open;
                 # the next write on the writer connection must not nest inside it.
@@ -146,6 +152,8 @@ class Store:
                 job.done = True
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._all_lock:
             for db in self._all:
                 try:
@@ -167,6 +175,66 @@ class _Job:
         self.result = None
         self.error: BaseException | None = None
         self.done = False
+
+
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # once checkpointed, a larger log file is truncated back to this
+
+
+class _Checkpointer:
+    """Passive WAL checkpoints on a thread of their own, shortly after commits.
+
+    A PASSIVE checkpoint copies what it can without waiting for readers or writers, so the writer
+    keeps committing meanwhile (and sqlite3 releases the GIL while it copies); the next write
+    after a complete checkpoint starts the log over. ``PAUSE`` gathers the commits of a busy
+    moment into one checkpoint (a page changed by many commits is copied once), so the log
+    holds at most a few tenths of a second of writes beyond what a checkpoint is copying.
+    Started by the first commit; ``stop()`` ends it (``Store.close``).
+    """
+
+    PAUSE = 0.2  # seconds between a commit and the checkpoint that copies it
+
+    def __init__(self, path: Path, busy_timeout: float):
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def committed(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._stop.clear()
+                    self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+                    self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wake.set()
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _run(self) -> None:
+        conn = None
+        try:
+            while not self._stop.is_set():
+                self._wake.wait()
+                if self._stop.wait(self.PAUSE):
+                    break
+                self._wake.clear()
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=self.busy_timeout)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass  # a busy or vanished database: the next commit tries again
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 def for_settings(settings) -> Store:
