@@ -35,6 +35,8 @@ async def store_entries(request: Request, user: dict | None, entries: list, *, d
         # One trip to a worker thread for both steps (each trip costs the event loop).
         batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version, settings=settings,
                              locale=locale)
+        if batch.settled:  # replays only (a phone that lost an answer): nothing to write
+            return sync.answer(batch)
         # Stored in a transaction shared with the batches that are waiting meanwhile (group commit).
         return store.write_grouped(lambda db: sync.write_batch(db, batch))
 
