@@ -46,6 +46,9 @@ class Kind:
     store: Callable  # (db, ctx, entry, clean, *, update) -> None; may raise validation.Refused
     may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
     store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
+    # (db, ctx, [(entry, clean)]) -> [prebuilt]: store_many's rows, built in prepare() outside the write
+    # lock; each reaches store_many as entry["prebuilt"] (used when the entry turns out new)
+    prebuild: Callable | None = None
     # How far from the server's clock created_at may be (ahead, back); None: any time.
     created_within: tuple[timedelta, timedelta] | None = None
     may_create: Callable | None = None  # (db, ctx, entry_id) -> reason or None: a row may exist before any sync
@@ -54,7 +57,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many,
-                      check_links=encounters.check_links),
+                      prebuild=encounters.prebuild, check_links=encounters.check_links),
     "outing": Kind(outings.validate, outings.store, outings.may_update, may_create=outings.may_create),
     # A report filed by a worker with a resident, or by a resident alone (no user).
     "report": Kind(intake.validate_report, intake.store_report, intake.may_update_report,
@@ -224,9 +227,14 @@ class _Entry:
     created_at: str
     clean: dict
     update: bool = False
+    prebuilt: object = None  # the kind's rows, built before the write lock (Kind.prebuild)
 
     def stored(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash, "created_at": self.created_at}
+        entry = {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash,
+                 "created_at": self.created_at}
+        if self.prebuilt is not None:
+            entry["prebuilt"] = self.prebuilt
+        return entry
 
 
 @dataclass
@@ -263,7 +271,19 @@ def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | 
             ready.append(outcome)
         else:
             results[index] = outcome
+    _prebuild(db, ctx, ready)
     return Batch(ctx, results, ready, settled=not ready and _device_fresh(db, ctx))
+
+
+def _prebuild(db: Database, ctx: Context, ready: list[_Entry]) -> None:
+    """Let each kind build its rows now, outside the write lock, so that the writer only writes."""
+    by_kind: dict[str, list[_Entry]] = {}
+    for entry in ready:
+        if KINDS[entry.kind].prebuild is not None:
+            by_kind.setdefault(entry.kind, []).append(entry)
+    for name, group in by_kind.items():
+        for entry, built in zip(group, KINDS[name].prebuild(db, ctx, [(e.stored(), e.clean) for e in group])):
+            entry.prebuilt = built
 
 
 def answer(batch: Batch) -> dict:
