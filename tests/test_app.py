@@ -80,6 +80,14 @@ def test_no_message_is_translated_two_ways():
     assert not found, "one msgid, two translations (use one wording, or distinct msgids for distinct meanings):\n" + "\n".join(found)
 
 
+def test_no_catalog_keeps_a_message_no_code_uses():
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    import i18n as i18n_tool
+
+    found = i18n_tool.unused("fr")
+    assert not found, "stale translations (delete them from the catalog):\n" + "\n".join(found)
+
+
 def test_create_user_cli_hashes_the_password(tmp_path):
     env = {"OUTREACH_DATA_DIR": str(tmp_path), "OUTREACH_PASSWORD": "a-long-password-1", "PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "outreach", "create-user", "Worker@Example.org", "--role", "field"]

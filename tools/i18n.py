@@ -3,6 +3,7 @@
     python tools/i18n.py missing          # list msgids with no French translation (exit 1 if any)
     python tools/i18n.py conflicts        # list msgids translated two ways in two catalog files
     python tools/i18n.py add AREA         # append them, untranslated, to locale/fr/LC_MESSAGES/AREA.po
+    python tools/i18n.py unused           # list catalog msgids no code uses any more (exit 1 if any)
 """
 
 from __future__ import annotations
@@ -69,6 +70,22 @@ def conflicts(locale: str = "fr") -> list[str]:
     return out
 
 
+def unused(locale: str = "fr") -> list[str]:
+    """Catalog msgids that no code uses any more: stale translations hide real gaps and mislead
+    whoever edits the catalog. (A msgid built at run time would show here: keep msgids literal.)"""
+    from babel.messages.pofile import read_po
+
+    used = extract()
+    out = []
+    for path in sorted((PACKAGE / "locale" / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as f:
+            for m in read_po(f, locale=locale):
+                key = m.id if isinstance(m.id, str) else tuple(m.id)
+                if key and key not in used:
+                    out.append(f"{path.name}: {key!r}")
+    return out
+
+
 def add(area: str) -> int:
     todo = missing()
     path = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / f"{area}.po"
@@ -98,6 +115,10 @@ if __name__ == "__main__":
         sys.exit(1 if todo else 0)
     elif cmd == "conflicts":
         found = conflicts()
+        print("\n".join(found))
+        sys.exit(1 if found else 0)
+    elif cmd == "unused":
+        found = unused()
         print("\n".join(found))
         sys.exit(1 if found else 0)
     elif cmd == "add" and len(sys.argv) == 3:

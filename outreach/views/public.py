@@ -46,7 +46,8 @@ async def report_form(request: Request, values: dict | None = None, errors: dict
     input, so the page says so and asks for the photo again.
     """
     if photo_dropped:
-        message = f"{message} {_('Your photo was not kept: choose it again.')}".strip()
+        again = _("Your photo was not kept: choose it again.")
+        message = f"{message} {again}".strip()
     ref = await run_db(request, refdata.load, _locale(request))
     values = values or {}
     return render(request, "report.html", {
