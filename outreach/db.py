@@ -135,7 +135,7 @@ class Store:
             with self.write() as db:
                 for job in jobs:
                     try:
-                        with db.atomic():
+                        with savepoint(db.conn, "job"):
                             job.result = job.fn(db)
                     except Exception as error:  # this call's own failure: its savepoint is undone
                         job.error = error
@@ -163,6 +163,24 @@ class Store:
             self._all.clear()
         self._local = threading.local()
         self._writer = None
+
+
+@contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A savepoint under a fixed name (``db.atomic()`` names each one anew, a statement prepared every time).
+
+    Rolled back on error, unless the error ended the whole transaction; SQLite allows the same
+    name nested (ROLLBACK TO and RELEASE find the innermost).
+    """
+    conn.execute(f'SAVEPOINT "{name}"')
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+            conn.execute(f'RELEASE SAVEPOINT "{name}"')
+        raise
+    conn.execute(f'RELEASE SAVEPOINT "{name}"')
 
 
 class _Job:
@@ -256,9 +274,11 @@ def backup(source: Path | str, target: Path | str) -> None:
 
 # Multi-row INSERT statements: sqlite3's executemany() releases and retakes the GIL on every
 # row, so a writer that shares the interpreter with other threads (the event loop, readers)
-# waits for the GIL once per row; one statement per chunk of rows waits once per chunk. A few
-# chunk sizes only, so that the statement cache keeps every shape prepared.
-CHUNKS = (64, 16, 4, 1)
+# waits for the GIL once per row; one statement per chunk of rows waits once per chunk (and
+# under load each wait can last the interpreter's switch interval, 5 ms). Powers of two up
+# to 128: any batch in at most a handful of statements (100 rows: 64 + 32 + 4), and few
+# enough shapes that the statement cache keeps every one prepared.
+CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement
 _SHAPES: dict[tuple[str, int, int, str], str] = {}
 
