@@ -242,7 +242,7 @@ class Batch:
     """A request's entries once checked: the ones ready to store, and the answers already known.
 
     ``settled``: nothing to write (every entry answered already, the device's record fresh), so the
-    answer needs no write transaction: ``answer(batch)``.
+    answer needs no write transaction: ``settled_answer(batch)``.
     """
 
     ctx: Context
@@ -286,7 +286,7 @@ def _prebuild(db: Database, ctx: Context, ready: list[_Entry]) -> None:
             entry.prebuilt = built
 
 
-def answer(batch: Batch) -> dict:
+def settled_answer(batch: Batch) -> dict:
     """The answer to a settled batch (``Batch.settled``): no write needed."""
     return {"server_time": batch.ctx.received_at, "results": batch.results}
 

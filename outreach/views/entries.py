@@ -42,7 +42,7 @@ async def store_entries(request: Request, user: dict | None, entries: list, *, d
         batch = sync.prepare(store.db(), user, entries, device_id=device_id, app_version=app_version, settings=settings,
                              locale=locale)
         if batch.settled:  # replays only (a phone that lost an answer): nothing to write
-            answer = sync.answer(batch)
+            answer = sync.settled_answer(batch)
         else:
             # Stored in a transaction shared with the batches that are waiting meanwhile (group commit).
             answer = store.write_grouped(lambda db: sync.write_batch(db, batch))
