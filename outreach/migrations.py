@@ -705,6 +705,106 @@ def m150_drop_unread_tool_index(db: Database) -> None:
     db.execute("drop index if exists idx_encounter_tools_tool_encounter_id")
 
 
+# --- coordinators: reach aggregates ---------------------------------------------------------
+
+
+# The dashboard's reach figures read summaries, like the coverage figures: people tallied per
+# (local day of the outing's start, zone, tool), and people met per (local day, zone, age band)
+# of the encounters whose band was noted. Tallies are rare writes (one outing at a time): their
+# summary is kept by triggers on outing_tallies and on the outing's zone and start. Age bands
+# follow the encounters' rule (m051): inserts are counted by their writer, once per batch
+# (stats.add_encounters / stats.add_age_rows), updates and deletes by triggers.
+@migrations()
+def m200_reach_aggregates(db: Database) -> None:
+    from .localtime import install
+
+    install(db)
+    db.execute(
+        "create table if not exists agg_tallies (day text not null, zone text not null, tool text not null, "
+        "people integer not null default 0, primary key (day, zone, tool)) without rowid"
+    )
+    db.execute(
+        "create table if not exists agg_ages (day text not null, zone text not null, band text not null, "
+        "n integer not null default 0, people integer not null default 0, primary key (day, zone, band)) without rowid"
+    )
+    for sql in _reach_triggers():
+        db.execute(sql)
+    db.execute("delete from agg_tallies")
+    db.execute("delete from agg_ages")
+    db.execute(
+        "insert into agg_tallies (day, zone, tool, people) "
+        "select local_day(o.started_at), coalesce(o.zone, ''), t.tool, sum(t.count) from outing_tallies t "
+        "join outings o on o.id = t.outing_id where o.started_at is not null group by 1, 2, 3"
+    )
+    db.execute(
+        "insert into agg_ages (day, zone, band, n, people) "
+        "select local_day(occurred_at), coalesce(zone, ''), age_band, count(*), sum(people_count) from encounters "
+        "where age_band is not null group by 1, 2, 3"
+    )
+
+
+def _tally_upsert(tally: str, outing: str, sign: str, source: str) -> str:
+    """Add (sign '+') or remove ('-') tally rows' people; ``tally``/``outing`` name the rows in ``source``."""
+    return (
+        f"insert into agg_tallies (day, zone, tool, people) "
+        f"select local_day({outing}.started_at), coalesce({outing}.zone, ''), {tally}.tool, {sign}{tally}.count "
+        f"from {source} and {outing}.started_at is not null "
+        f"on conflict (day, zone, tool) do update set people = people + excluded.people;"
+    )
+
+
+def _age_upsert(row: str, sign: str) -> str:
+    return (
+        f"insert into agg_ages (day, zone, band, n, people) "
+        f"select local_day({row}.occurred_at), coalesce({row}.zone, ''), {row}.age_band, {sign}1, {sign}{row}.people_count "
+        f"where {row}.age_band is not null "
+        f"on conflict (day, zone, band) do update set n = n + excluded.n, people = people + excluded.people;"
+    )
+
+
+def _reach_triggers() -> list[str]:
+    # A tally row counts on its outing's start day and zone: an outing not started counts nothing.
+    by_row = "outings o where o.id = {row}.outing_id"
+    by_outing = "outing_tallies t where t.outing_id = {row}.id"
+    return [
+        "create trigger if not exists agg_tallies_insert after insert on outing_tallies begin "
+        + _tally_upsert("new", "o", "+", by_row.format(row="new")) + " end",
+        "create trigger if not exists agg_tallies_delete after delete on outing_tallies begin "
+        + _tally_upsert("old", "o", "-", by_row.format(row="old")) + " end",
+        "create trigger if not exists agg_tallies_update after update of outing_id, tool, count on outing_tallies begin "
+        + _tally_upsert("old", "o", "-", by_row.format(row="old")) + " "
+        + _tally_upsert("new", "o", "+", by_row.format(row="new")) + " end",
+        "create trigger if not exists agg_tallies_outing_update after update of zone, started_at on outings "
+        "when old.zone is not new.zone or old.started_at is not new.started_at begin "
+        + _tally_upsert("t", "old", "-", by_outing.format(row="old")) + " "
+        + _tally_upsert("t", "new", "+", by_outing.format(row="new")) + " end",
+        "create trigger if not exists agg_tallies_outing_delete after delete on outings begin "
+        + _tally_upsert("t", "old", "-", by_outing.format(row="old")) + " end",
+        "create trigger if not exists agg_ages_delete after delete on encounters when old.age_band is not null begin "
+        + _age_upsert("old", "-") + " end",
+        "create trigger if not exists agg_ages_update after update of occurred_at, zone, age_band, people_count "
+        "on encounters when old.age_band is not null or new.age_band is not null begin "
+        + _age_upsert("old", "-") + " " + _age_upsert("new", "+") + " end",
+    ]
+
+
+# --- coordinators: planning from a proposal in one step -----------------------------------
+
+
+# Each planning form carries a key made when the page was drawn: a form sent twice (a double
+# click, a retry after a timeout) plans one outing, because the key is unique in the database.
+# The proposals prefill a team's usual plan (hours, format, team, meeting point) from the latest
+# planned outings: a partial index on planned_date reads them newest first without a sort.
+@migrations()
+def m200_plan_once_from_a_proposal(db: Database) -> None:
+    db["outings"].add_column("plan_key", str)
+    db.execute("create unique index if not exists idx_outings_plan_key on outings (plan_key) where plan_key is not null")
+    db.execute("create index if not exists idx_outings_planned_date on outings (planned_date) where planned_date is not null")
+
+
+# --- sync ingest (continued) --------------------------------------------------------------
+
+
 # Every sync answer carries bootstrap's version (two-way sync): a hash of everything bootstrap
 # holds, about 1 ms to rebuild, some 10 µs per entry of a batch of 100. A counter moved by every
 # write to the tables bootstrap shows lets the server keep each user's version until one of them

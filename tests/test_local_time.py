@@ -137,6 +137,6 @@ def test_tallies_and_age_bands_count_on_the_local_day_too(fresh_db):
     assert on_2["totals"]["tallied"] == 4
     assert on_2["zone_week_tallied"]["secteur-1"] == {"2026-W27": 4}
     assert stats.overview(fresh_db, one_day(date(2026, 7, 1)))["totals"]["tallied"] == 0
-    assert reach._met_by_band(fresh_db, one_day(date(2026, 7, 2)), ["secteur-1"]) == {"18_29": 1}
-    assert reach._met_by_band(fresh_db, one_day(date(2026, 7, 1)), ["secteur-1"]) == {}
+    assert stats.people_by_band(fresh_db, one_day(date(2026, 7, 2)), ["secteur-1"]) == {"18_29": 1}
+    assert stats.people_by_band(fresh_db, one_day(date(2026, 7, 1)), ["secteur-1"]) == {}
     assert reach._last_outings(fresh_db)["secteur-1"] == "2026-07-02"

@@ -117,7 +117,7 @@ def test_planning_page_proposes_zones_and_prefills_the_form(coordinator_client, 
     with store.write() as db:
         import_zones(db)
     page = coordinator_client.get("/coordinator/planning?weeks=4").text
-    assert 'id="proposals"' in page and "Planifier une sortie ici" in page
+    assert 'id="proposals"' in page and "Planifier cette sortie" in page and "Plus d'options" in page
     form = coordinator_client.get("/coordinator/planning?zone=dd").text
     assert re.search(r'<option value="dd" selected', form)
 
@@ -129,7 +129,7 @@ def test_a_proposal_gives_the_next_planned_outing_in_words_after_a_separator(coo
     with store.write() as db:
         add_outing(db, zone="secteur-3", status="planned", planned_date=soon.isoformat())
     page = coordinator_client.get("/coordinator/planning", headers={"Accept-Language": "fr"}).text
-    item = next(li for li in re.findall(r'<li class="proposal">(.*?)</li>', page, re.S) if "prochaine prévue" in li)
+    item = next(li for li in re.findall(r'<li class="proposal"[^>]*>(.*?)</li>', page, re.S) if "prochaine prévue" in li)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item))
     assert soon.isoformat() not in text and f" · prochaine prévue le {soon.day} " in text
 

@@ -7,7 +7,9 @@ NOV = stats.Period(date(2026, 11, 1), date(2026, 11, 30))
 
 
 def snapshot(db):
-    return {t: sorted(tuple(r.values()) for r in db[t].rows if r["n"]) for t in ("agg_encounters", "agg_tools", "agg_outings")}
+    """Every summary row that counts something (a row brought back to zero is no difference)."""
+    return {t: sorted(tuple(r.values()) for r in db[t].rows if r.get("n", r.get("people")))
+            for t in ("agg_encounters", "agg_tools", "agg_outings", "agg_tallies", "agg_ages") if db[t].exists()}
 
 
 def test_overview_counts_encounters_people_tools_and_outcomes(fresh_db):

@@ -165,7 +165,7 @@ def test_past_entries_with_a_position_and_no_zone_get_theirs(fresh_db):
 
 def aggregates(db):
     """The coverage aggregates without their emptied rows (a move leaves zeros where counts were)."""
-    return {t: sorted(tuple(r.values()) for r in db[t].rows if r["n"]) for t in ("agg_encounters", "agg_tools")}
+    return {t: sorted(tuple(r.values()) for r in db[t].rows if r["n"]) for t in ("agg_encounters", "agg_tools", "agg_ages")}
 
 
 def assert_aggregates_match_a_rebuild(db):
@@ -189,7 +189,7 @@ def test_assigning_past_entries_keeps_every_aggregate_equal_to_a_rebuild(fresh_d
                                               "2026-11-11T00:15:00+00:00", "2026-12-01T08:00:00+00:00"]),
                       tools=rng.sample(tools, rng.randint(0, 3)), people_count=rng.randint(1, 6),
                       outcome=rng.choice(["conversation", "declined"]), interest=rng.choice(["curious", "none"]),
-                      place_type=rng.choice(["street", "market"]))
+                      place_type=rng.choice(["street", "market"]), age_band=rng.choice([None, "18_29", "65_plus"]))
     add_encounter(fresh_db, zone=None)  # no position: stays without zone
     before = fresh_db.execute("select count(*) from encounters where zone is null and lat is not null").fetchone()[0]
 

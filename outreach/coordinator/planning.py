@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 from typing import Mapping
 
 from sqlite_utils import Database
@@ -24,6 +26,15 @@ from .lists import parse_day
 
 
 MEETING_POINT_MAX = 200
+# A proposal's plan before the team has any history: an afternoon walkabout.
+DEFAULT_HOURS = ("14:00", "17:00")
+DEFAULT_FORMAT = "walkabout"
+PLAN_KEY_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def new_plan_key() -> str:
+    """The key a planning form carries, so that sending it twice plans one outing."""
+    return str(uuid.uuid4())
 
 
 class PlanError(ValueError):
@@ -92,16 +103,38 @@ def validate(db: Database, form: Mapping, members: list[str], today: date) -> di
         }
         if active != set(member_ids):
             errors["members"] = _("Unknown team member.")
+    plan_key = (form.get("plan_key") or "").strip().lower() or None
+    if plan_key is not None and not PLAN_KEY_RE.fullmatch(plan_key):
+        errors["plan_key"] = _("This form is out of date: reload the page and plan again.")
     if errors:
         raise PlanError(errors)
     return {"zone": zone, "format": fmt, "planned_date": day.isoformat(), "members": member_ids, **times,
-            "meeting_point": meeting_point, **position}
+            "meeting_point": meeting_point, **position, "plan_key": plan_key}
 
 
 def plan(db: Database, plan: dict, user_id: int) -> str:
-    """Store a planned outing and its members (inside one write transaction); returns its id."""
+    """Store a planned outing and its members (inside one write transaction); returns its id.
+
+    A form sent again with the same key returns the outing it planned the first time: the
+    unique key refuses the second row (the database decides, not a look-up before the insert).
+    """
     outing_id = str(uuid.uuid4())
     now = now_iso()
+    key = plan.get("plan_key")
+    try:
+        _insert_planned(db, outing_id, plan, user_id, now)
+    except sqlite3.IntegrityError:
+        first = db.execute("select id from outings where plan_key = ?", [key]).fetchone() if key else None
+        if first is None:
+            raise
+        return first[0]
+    db["outing_members"].insert_all([{"outing_id": outing_id, "user_id": u} for u in plan["members"]], ignore=True)
+    audit.record(db, user_id, "outing_planned", "outing", outing_id, zone=plan["zone"], date=plan["planned_date"],
+                 members=plan["members"])
+    return outing_id
+
+
+def _insert_planned(db: Database, outing_id: str, plan: dict, user_id: int, now: str) -> None:
     db["outings"].insert(
         {
             "id": outing_id,
@@ -119,12 +152,61 @@ def plan(db: Database, plan: dict, user_id: int) -> str:
             "created_by": user_id,
             "created_at": now,
             "updated_at": now,
+            "plan_key": plan.get("plan_key"),
         }
     )
-    db["outing_members"].insert_all([{"outing_id": outing_id, "user_id": u} for u in plan["members"]], ignore=True)
-    audit.record(db, user_id, "outing_planned", "outing", outing_id, zone=plan["zone"], date=plan["planned_date"],
-                 members=plan["members"])
-    return outing_id
+
+
+def next_working_day(today: date) -> date:
+    """The first day after today that is not a Saturday or a Sunday."""
+    day = today + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def regulars(db: Database, outings: int = 20) -> list[int]:
+    """The active members of the latest planned outings: the people a proposal's small form offers
+    (anyone else is one click away, in the full form)."""
+    return [r[0] for r in db.execute(
+        "select distinct m.user_id from (select id from outings indexed by idx_outings_planned_date "
+        "where planned_date is not null order by planned_date desc, created_at desc limit ?) o "
+        "join outing_members m on m.outing_id = o.id join users u on u.id = m.user_id where u.active = 1 "
+        "order by m.user_id", [outings])]
+
+
+def usual_plans(db: Database, zones: list[str], today: date) -> dict[str, dict]:
+    """A proposal's prefilled plan for each zone: the next working day, the team's usual hours (the
+    most frequent among the latest planned outings), and the format, team and meeting point of the
+    zone's latest planned outing (else, but for the meeting point, of the latest one anywhere)."""
+    recent = [dict(r) for r in db.query(
+        "select id, zone, format, planned_start, planned_end, meeting_point from outings indexed by idx_outings_planned_date "
+        "where planned_date is not null order by planned_date desc, created_at desc limit 200")]
+    hours = Counter((r["planned_start"], r["planned_end"]) for r in recent if r["planned_start"] and r["planned_end"])
+    start, end = hours.most_common(1)[0][0] if hours else DEFAULT_HOURS
+    latest = recent[0] if recent else None
+    own = {z: next((r for r in recent if r["zone"] == z), None) for z in zones}
+    picked = {r["id"] for r in [latest, *own.values()] if r is not None}
+    team: dict[str, list[int]] = {}
+    for outing_id, user_id in db.execute(
+        "select m.outing_id, m.user_id from outing_members m join users u on u.id = m.user_id "
+        "where u.active = 1 and m.outing_id in (select value from json_each(?)) order by m.user_id",
+        [json.dumps(sorted(picked))],
+    ):
+        team.setdefault(outing_id, []).append(user_id)
+    out = {}
+    for z in zones:
+        source = own[z] or latest
+        out[z] = {
+            "zone": z,
+            "planned_date": next_working_day(today).isoformat(),
+            "planned_start": start,
+            "planned_end": end,
+            "format": source["format"] if source else DEFAULT_FORMAT,
+            "meeting_point": (own[z] or {}).get("meeting_point") or "",
+            "members": [str(u) for u in team.get(source["id"], [])] if source else [],
+        }
+    return out
 
 
 def cancellable(db: Database, outing_id: str) -> dict | None:

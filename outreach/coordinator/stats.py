@@ -4,13 +4,16 @@ Longer than our usual ~350 lines on purpose: the aggregates' writers (sync batch
 zone moves) and readers share their key expressions, and must change together; one file keeps
 them in step.
 
-``agg_encounters``, ``agg_tools`` and ``agg_outings`` are kept up to date on every write, so an
-overview reads a few thousand summary rows (days x zones x values) however many encounters
-there are. Triggers (migration m050) follow every update and delete, and every insert of
-outings. Inserts of encounters and encounter_tools are counted by their writer, in the same
-transaction, once per batch (migration m051: per-row triggers cost more than the inserts):
-``add_encounters`` after inserting encounters with their tools, ``add_tools`` after attaching
-tools to an encounter already counted. ``rebuild`` refills everything from the source rows.
+``agg_encounters``, ``agg_tools``, ``agg_outings``, ``agg_tallies`` (people tallied per day of the
+outing's start, zone and tool) and ``agg_ages`` (people met per day, zone and age band) are kept up
+to date on every write, so an overview reads a few thousand summary rows (days x zones x values)
+however many encounters and outings there are. Triggers (migrations m050, m200) follow every
+update and delete, and every write of outings and their tallies. Inserts of encounters and
+encounter_tools are counted by their writer, in the same transaction, once per batch (migration
+m051: per-row triggers cost more than the inserts): ``add_encounters`` after inserting encounters
+with their tools (or ``add_encounter_rows`` and ``add_age_rows`` with the values just inserted),
+``add_tools`` after attaching tools to an encounter already counted. ``rebuild`` refills
+everything from the source rows.
 
 Days are the city's local days (``localtime``): ``local_day()`` in SQL, ``localtime.day_of`` in
 Python, both in the zone the database was configured with.
@@ -83,6 +86,15 @@ _ADD_TOOLS = (
 )
 
 
+_ADD_AGES = (
+    "insert into agg_ages (day, zone, band, n, people) "
+    "select local_day(e.occurred_at), coalesce(e.zone, ''), e.age_band, count(*), sum(e.people_count) "
+    "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
+    "where e.age_band is not null group by 1, 2, 3 "
+    "on conflict (day, zone, band) do update set n = n + excluded.n, people = people + excluded.people"
+)
+
+
 def add_encounters(db: Database, ids: list[str]) -> None:
     """Count encounters just inserted, with every tool attached to them, into the aggregates.
 
@@ -94,6 +106,7 @@ def add_encounters(db: Database, ids: list[str]) -> None:
     keys = json.dumps(list(ids))
     db.conn.execute(_ADD_ENCOUNTERS, [keys])
     db.conn.execute(_ADD_TOOLS.format(only=""), [keys])
+    db.conn.execute(_ADD_AGES, [keys])
 
 
 _UPSERT_ENCOUNTERS = (
@@ -144,6 +157,36 @@ def add_encounter_rows(db: Database, rows) -> None:
     insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in tools_agg.items()], tail)
 
 
+_UPSERT_AGES = (
+    "insert into agg_ages (day, zone, band, n, people)",
+    "on conflict (day, zone, band) do update set n = n + excluded.n, people = people + excluded.people",
+)
+
+
+def add_age_rows(db: Database, rows) -> None:
+    """Count the age bands of a batch just inserted (the sync ingest, beside ``add_encounter_rows``).
+
+    Each row is ``(occurred_at, zone, age_band, people_count)`` as stored; rows without a band
+    count nothing. Same keys and sums as ``rebuild``.
+    """
+    ages: dict[tuple, list[int]] = {}
+    tz = localtime.zone_of(db)
+    day_of = localtime.day_of
+    for occurred_at, zone, band, people in rows:
+        if band is None:
+            continue
+        key = (day_of(occurred_at, tz), zone if zone is not None else "", band)
+        cell = ages.get(key)
+        if cell is None:
+            ages[key] = [1, people]
+        else:
+            cell[0] += 1
+            cell[1] += people
+    if ages:
+        head, tail = _UPSERT_AGES
+        insert_rows(db.conn, head, 5, [(*k, n, p) for k, (n, p) in ages.items()], tail)
+
+
 def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
     """Count tools just attached to an encounter that is already counted (a newer version)."""
     if not tools:
@@ -172,6 +215,12 @@ _DELTA_TOOLS = (
     "sum(e.people_count) as people from temp.zone_moves m join encounters e on e.rowid = m.rid "
     "join encounter_tools et on et.encounter_id = e.id group by 1, 2, 3, 4, 5"
 )
+_DELTA_AGES = (
+    "create temp table zone_delta_ages as "
+    "select {day} as day, coalesce(e.zone, '') as old_zone, m.zone as new_zone, e.age_band as band, count(*) as n, "
+    "sum(e.people_count) as people from temp.zone_moves m join encounters e on e.rowid = m.rid "
+    "where e.age_band is not null group by 1, 2, 3, 4"
+)
 # Each group leaves its old zone and joins its new one: one upsert per aggregate table.
 _MOVED = "select day, old_zone as zone, {cols}, -n as n, -people as people from temp.{delta} " \
          "union all select day, new_zone, {cols}, n, people from temp.{delta}"
@@ -193,6 +242,15 @@ _MOVE_TOOLS = (
     "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
 )
 
+_MOVE_AGES = (
+    "insert into agg_ages (day, zone, band, n, people) "
+    "select c.day, c.zone, c.band, sum(c.n), sum(c.people) from ("
+    + _MOVED.format(cols="band", delta="zone_delta_ages") + ") c "
+    "where true group by 1, 2, 3 "
+    "on conflict (day, zone, band) do update set n = n + excluded.n, people = people + excluded.people"
+)
+_ZONE_TEMPS = ("zone_moves", "zone_delta", "zone_delta_tools", "zone_delta_ages")
+
 
 def set_zones(db: Database, moves: str, params: tuple | list = ()) -> int:
     """Give zones to counted encounters, moving their counts in the aggregates; the number moved.
@@ -209,14 +267,16 @@ def set_zones(db: Database, moves: str, params: tuple | list = ()) -> int:
     (cache,) = conn.execute("pragma cache_size").fetchone()
     conn.execute("pragma cache_size = -65536")  # 64 MiB: every page the update touches stays in memory
     try:
-        for table in ("zone_moves", "zone_delta", "zone_delta_tools"):
+        for table in _ZONE_TEMPS:
             conn.execute(f"drop table if exists temp.{table}")
         conn.execute("create temp table zone_moves (rid integer primary key, zone text not null)")
         conn.execute(f"insert or replace into temp.zone_moves (rid, zone) {moves}", params)
         conn.execute(_DELTA.format(day=_DAY))
         conn.execute(_DELTA_TOOLS.format(day=_DAY))
+        conn.execute(_DELTA_AGES.format(day=_DAY))
         conn.execute(_MOVE_ENCOUNTERS)
         conn.execute(_MOVE_TOOLS)
+        conn.execute(_MOVE_AGES)
         triggers = [(name, sql) for name, sql in conn.execute(
             "select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'encounters'") if _UPDATE_TRIGGER.match(sql)]
         for name, _sql in triggers:
@@ -227,7 +287,7 @@ def set_zones(db: Database, moves: str, params: tuple | list = ()) -> int:
             for _name, sql in triggers:
                 conn.execute(sql)
         (moved,) = conn.execute("select count(*) from temp.zone_moves").fetchone()
-        for table in ("zone_moves", "zone_delta", "zone_delta_tools"):
+        for table in _ZONE_TEMPS:
             conn.execute(f"drop table temp.{table}")
     finally:
         conn.execute(f"pragma cache_size = {int(cache)}")
@@ -240,6 +300,8 @@ def rebuild(db: Database) -> None:
         db.execute("delete from agg_encounters")
         db.execute("delete from agg_tools")
         db.execute("delete from agg_outings")
+        db.execute("delete from agg_tallies")
+        db.execute("delete from agg_ages")
         db.execute(
             "insert into agg_encounters (day, zone, dim, value, n, people) "
             "select local_day(occurred_at), coalesce(zone, ''), 'all', '', count(*), sum(people_count) "
@@ -260,6 +322,16 @@ def rebuild(db: Database) -> None:
             "insert into agg_outings (day, zone, status, format, n) "
             "select coalesce(local_day(started_at), planned_date, local_day(created_at), ''), "
             "coalesce(zone, ''), status, format, count(*) from outings group by 1, 2, 3, 4"
+        )
+        db.execute(
+            "insert into agg_tallies (day, zone, tool, people) "
+            "select local_day(o.started_at), coalesce(o.zone, ''), t.tool, sum(t.count) from outing_tallies t "
+            "join outings o on o.id = t.outing_id where o.started_at is not null group by 1, 2, 3"
+        )
+        db.execute(
+            "insert into agg_ages (day, zone, band, n, people) "
+            "select local_day(occurred_at), coalesce(zone, ''), age_band, count(*), sum(people_count) from encounters "
+            "where age_band is not null group by 1, 2, 3"
         )
 
 
@@ -378,18 +450,23 @@ def tally_rows(db: Database, period: Period) -> list[tuple[str, str, str, int]]:
     """Tallied people of the outings started in the period: (zone, day, tool, count), zone '' if none.
 
     Each tap of a tally is one person told about one tool; tallies are the outing's (summed over
-    its members' phones), counted on the day the outing started.
+    its members' phones), counted on the local day the outing started (``agg_tallies``).
     """
-    sql = (
-        "select coalesce(o.zone, ''), local_day(o.started_at), t.tool, sum(t.count) "
-        "from outings o join outing_tallies t on t.outing_id = o.id "
-        "where o.started_at >= ? and o.started_at < ? and t.count > 0"
+    where, params = _where(period)
+    return [tuple(r) for r in db.execute(
+        f"select zone, day, tool, people from agg_tallies where {where} and people > 0", params)]
+
+
+def people_by_band(db: Database, period: Period, zones: list[str]) -> dict[str, int]:
+    """People met per age band (encounters where the band was noted) in these zones over the period."""
+    if not zones:
+        return {}
+    rows = db.execute(
+        "select band, sum(people) from agg_ages where day >= ? and day <= ? "
+        "and zone in (select value from json_each(?)) group by band",
+        [period.start_iso, period.end.isoformat(), json.dumps(zones)],
     )
-    params: list = list(period.instants(db))
-    if period.zone is not None:
-        sql += " and o.zone = ?"
-        params.append(period.zone)
-    return [tuple(r) for r in db.execute(sql + " group by 1, 2, 3", params)]
+    return {band: n for band, n in rows if n}
 
 
 def _tool_counts(db: Database, period: Period) -> list[tuple[str, str, str, int, int]]:

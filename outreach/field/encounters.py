@@ -237,6 +237,8 @@ def _contact_row(ctx, entry_id: str, clean: dict, contact_id: str | None = None)
 
 # The columns the aggregates count, in the order stats.add_encounter_rows takes them.
 _counted = itemgetter(*(COLUMNS.index(c) for c in ("occurred_at", "zone", "outcome", "interest", "place_type", "people_count")))
+# And those stats.add_age_rows takes (people met by age band).
+_aged = itemgetter(*(COLUMNS.index(c) for c in ("occurred_at", "zone", "age_band", "people_count")))
 
 INSERT_CONTACT = (
     "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
@@ -292,6 +294,7 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
         conn.executemany(INSERT_CONTACT, contacts)
     # The aggregates, from the very values just inserted.
     stats.add_encounter_rows(db, [b[2] for b in built])
+    stats.add_age_rows(db, [_aged(b[0]) for b in built])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:

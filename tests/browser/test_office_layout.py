@@ -123,7 +123,8 @@ def test_planning_times_are_full_size_fields_side_by_side(browser, live_server, 
     try:
         login(page, live_server, "coordinator")
         page.goto(live_server.url + "/coordinator/planning")
-        start, end = (page.get_by_label(name).bounding_box() for name in ("Heure de début", "Heure de fin"))
+        form = page.locator("#new-outing")
+        start, end = (form.get_by_label(name).bounding_box() for name in ("Heure de début", "Heure de fin"))
         assert start["height"] >= 44 and end["height"] >= 44  # a touch target, like every other field
         assert start["y"] == end["y"] and start["x"] + start["width"] < end["x"]
     finally:
