@@ -32,6 +32,9 @@ def make_templates(settings: Settings, hashes: dict[str, str]) -> Jinja2Template
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # `|tojson` fills <script type="application/json"> blocks of pages phones keep offline: UTF-8
+    # as is ("é", not "\u00e9") and no spaces. Jinja still escapes < > & ' (the block stays inert).
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
     templates = Jinja2Templates(env=env)
 
     from markupsafe import Markup, escape

@@ -222,7 +222,7 @@ def test_anonymous_gets_the_same_shell(client):
 
 
 def test_service_worker_lists_every_phone_static_file_with_its_hash(client, app):
-    from outreach.views.field import OFFICE_ONLY_STATIC
+    from outreach.views.field import NOT_PRECACHED
 
     r = client.get("/sw.js")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
@@ -231,8 +231,10 @@ def test_service_worker_lists_every_phone_static_file_with_its_hash(client, app)
     assert "__PRECACHE__" not in text and "__VERSION__" not in text and "__PAGES__" not in text
     precache = json.loads(text.split("const PRECACHE = ", 1)[1].split(";\n", 1)[0])
     listed = {url.split("?")[0].removeprefix("/static/") for url, _ in precache}
-    assert listed == set(app.state.static_hashes) - OFFICE_ONLY_STATIC
+    assert listed == set(app.state.static_hashes) - NOT_PRECACHED
     assert "js/map.js" not in listed and "js/outbox.js" in listed and "app.css" in listed
+    # The browser fetches the manifest and its icons itself, online, when it installs the app.
+    assert not any(path.startswith("icons/") or path.endswith(".webmanifest") for path in listed)
     for url, digest in precache:
         assert url.endswith("?v=" + digest)
         assert client.get(url).status_code == 200

@@ -26,23 +26,54 @@ PRECACHED_PAGES = ("field_app", "report_form")
 # Static files only the office pages use: phones never need them offline, so they stay out of
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
+# What the browser itself fetches, online, when it installs the app: the manifest (pages link it at
+# /manifest.webmanifest, never at its static URL) and its icons (no page shows one). Installing
+# needs the network anyway, and the installed app's icon is kept by the phone, not by us.
+INSTALL_ONLY_STATIC = frozenset(
+    {"manifest.webmanifest"}
+    | {icon["src"].removeprefix("/static/") for icon in json.loads((STATIC_DIR / "manifest.webmanifest").read_bytes())["icons"]}
+)
+# Code a page imports only where it can never be needed offline: SHA-256 for origins without
+# crypto.subtle (plain http, where no service worker runs either), "me too" on nearby reports (online only).
+ONLINE_ONLY_STATIC = frozenset({"js/sha256.js", "js/nearby.js"})
+NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | ONLINE_ONLY_STATIC
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
-@lru_cache(maxsize=1)
-def js_msgids() -> tuple[str, ...]:
-    """Every string the scripts pass to t("…"), read once from static/js."""
+# `import … from "./x.js"` and `import("./x.js")`: the modules a script brings in (static/js
+# imports relatively, no build step).
+JS_IMPORT = re.compile(r"""(?:^import\b[^;]*?\bfrom\s*|\bimport\(\s*)["']\./(?P<path>[\w.-]+\.js)["']""", re.M)
+
+
+@lru_cache(maxsize=8)
+def js_msgids(entry: str | None = None) -> tuple[str, ...]:
+    """The strings passed to t("…") by `entry` ("js/field.js") and the modules it imports; by every script when None."""
+    js_dir = STATIC_DIR / "js"
+    if entry is None:
+        paths = sorted(js_dir.rglob("*.js"))
+    else:
+        paths, todo = [], [STATIC_DIR / entry]
+        while todo:
+            path = todo.pop()
+            if path in paths:
+                continue
+            paths.append(path)
+            todo += [js_dir / m.group("path") for m in JS_IMPORT.finditer(path.read_text(encoding="utf-8"))]
+        paths.sort()
     found: list[str] = []
-    for path in sorted((STATIC_DIR / "js").rglob("*.js")):
+    for path in paths:
         for m in JS_CALL.finditer(path.read_text(encoding="utf-8")):
             if m.group("msg") not in found:
                 found.append(m.group("msg"))
     return tuple(found)
 
 
-def js_messages() -> dict[str, str]:
-    """The scripts' strings in this request's language."""
-    return {msgid: _(msgid) for msgid in js_msgids()}
+def js_messages(entry: str | None = None) -> dict[str, str]:
+    """The strings of the script `entry` (and its imports) in this request's language.
+
+    A string that reads the same translated is left out: t() falls back to the msgid, and the
+    page, which every phone keeps offline, stays small (an English page carries none)."""
+    return {msgid: text for msgid in js_msgids(entry) if (text := _(msgid)) != msgid}
 
 
 def outbox_endpoints(request: Request) -> dict[str, str]:
@@ -62,11 +93,11 @@ async def field_app(request: Request):
 async def _render_app(request: Request, *, saved: bool = False, form_errors: dict | None = None, status_code: int = 200):
     locale = request.scope.get("outreach.locale", "fr")
     ref = await run_db(request, refdata.load, locale)
+    # The labels the scripts write (the outbox list, the outing line, tally mode before bootstrap).
     labels = {
         "place_type": vocab.PLACE_TYPES.plain(),
         "outcome": vocab.OUTCOMES.plain(),
         "format": vocab.OUTING_FORMATS.plain(),
-        "interest": vocab.INTERESTS.plain(),
         "zone": {z["code"]: z["label"] for z in ref["zones"]},
         "tool": {t["code"]: t["label"] for t in ref["tools"]},
     }
@@ -91,7 +122,7 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
             "languages": vocab.LANGUAGES.pairs(),
             "labels": labels,
             "urls": urls,
-            "js_messages": js_messages(),
+            "js_messages": js_messages("js/field.js"),
             # The no-script form's entry: posting it twice stores it once. A UUIDv7 carries the
             # time the form was shown, which becomes the encounter's time (see encounter_from_form).
             "entry_id": uuid7(),
@@ -182,7 +213,7 @@ def service_worker_source(request: Request) -> str:
     files = [
         [f"{static_base}/{path}?v={digest}", digest]
         for path, digest in sorted(hashes.items())
-        if path not in OFFICE_ONLY_STATIC
+        if path not in NOT_PRECACHED
     ]
     pages = precache_pages(request)
     source = SW_SOURCE.read_text(encoding="utf-8")

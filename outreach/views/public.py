@@ -32,10 +32,10 @@ def _locale(request: Request) -> str:
 
 
 def _js_messages() -> dict:
-    # Every script string (the outbox's included), as the field app does.
+    # The strings of report.js and the modules it imports (the outbox's included).
     from .field import js_messages
 
-    return js_messages()
+    return js_messages("js/report.js")
 
 
 async def report_form(request: Request, values: dict | None = None, errors: dict | None = None, status_code: int = 200,

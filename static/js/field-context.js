@@ -1,10 +1,8 @@
-// What the field page's modules share: the labels and URLs the server rendered into the page,
-// the state of this phone (the bootstrap copy, the outing in progress), and the toast where
-// every confirmation and error appears.
-import { t } from "./i18n.js";
-import { $, pageData } from "./page.js";
+// What the field modules share: the page's labels and URLs, this phone's state, and the toast.
+import { APP, clearStore, read, write } from "./outbox-store.js";
+import { $, pageData, t } from "./page.js";
 
-export const labels = pageData("labels"); // {table: {code: label}} for the codes the page shows
+export const labels = pageData("labels"); // {table: {code: label}}
 export const urls = pageData("urls");
 export const lang = document.documentElement.lang || "fr";
 
@@ -13,12 +11,17 @@ export const state = {
   current: null, // the outing in progress on this phone: {id, data}
 };
 
+// The field app's own keys on the phone, apart from the outbox's meta.
+export const kept = {
+  get: (key) => read(APP, key),
+  set: (key, value) => write(APP, key, value),
+  clear: () => clearStore(APP), // sign-out on a shared phone
+};
+
 // Whether `n` takes the plural in the page's language (French: "0 saisie", "2 saisies").
 export const many = (n) => (lang === "fr" ? n > 1 : n !== 1);
 
-export function labelOf(table, code) {
-  return (labels[table] && labels[table][code]) || code || "";
-}
+export const labelOf = (table, code) => (labels[table] && labels[table][code]) || code || "";
 
 // A time as a person reads it: "14:05" today, "3 mars, 14:05" another day.
 export function timeText(iso) {
@@ -29,22 +32,15 @@ export function timeText(iso) {
     : `${d.toLocaleDateString(lang, { day: "numeric", month: "long" })}, ${time}`;
 }
 
-// Put a message in the element `id`, styled by kind (ok, warn, error).
-export function say(id, text, kind) {
-  const node = $(id);
-  node.textContent = text || "";
-  node.className = (node.className.replace(/\bis-\w+/g, "").trim() + (kind ? ` is-${kind}` : "")).trim();
-}
-
 let toastTimer = null;
 
-// A message where the eyes are: fixed at the bottom of the screen, read out by screen readers
-// (at once for an error). `undo`, when given, is offered for as long as the toast stays.
+// Every confirmation and error, where the eyes are, read out (at once for an error); `undo` is
+// offered while it shows.
 export function toast(text, kind = "ok", undo = null) {
   const box = $("toast");
   const button = $("toast-undo");
   box.setAttribute("aria-live", kind === "error" ? "assertive" : "polite");
-  say("toast-text", text);
+  $("toast-text").textContent = text;
   box.className = `toast is-${kind}`;
   box.hidden = false;
   button.hidden = !undo;

@@ -1,23 +1,19 @@
-// The encounter form: three taps (place, tools, outcome) save an encounter in the outbox, on one
-// screen; the zone is one chip above; "More details" holds the rest. After a save a toast offers
-// "Undo" and the form is back at its top, place and zone kept. Also corrects a refused entry.
-import * as appState from "./app-state.js";
-import { t } from "./i18n.js";
+// The encounter form: three taps (place, tools, outcome) on one screen save an encounter in the
+// outbox; then a toast offers "Undo" and the form is back at its top, place and zone kept.
+// Also corrects a refused entry.
 import * as outbox from "./outbox.js";
-import { $, isoNow } from "./page.js";
-import { state, toast, urls } from "./field-context.js";
+import { $, isoNow, locate, t } from "./page.js";
+import { kept, state, toast, urls } from "./field-context.js";
 import { zoneAt } from "./zones.js";
 
 const form = $("encounter-form");
-const PLACE_KEY = "place_type";
-const ZONE_KEY = "zone";
-const UNDO_MS = 5000; // how long a new encounter waits on the phone, so that "Undo" can take it back
-const LEGACY_PLACE_KEY = "outreach.place_type"; // where versions before the app store kept it
+const UNDO_MS = 5000; // a new encounter waits this long on the phone, for "Undo"
+const LEGACY_PLACE_KEY = "outreach.place_type"; // before the app store
 
 let editing = null; // the entry being corrected: {id, occurred_at, outing_id}
 let position = null;
 let rememberedPlace = null;
-let lastZone = null; // the zone last used, when neither the outing nor the position names one
+let lastZone = null;
 
 function checkedValues(name) {
   return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
@@ -55,7 +51,7 @@ function encounterData(outcome) {
   return data;
 }
 
-// What the phone can say at once; the server checks the rest and names the field it refuses.
+// What the phone can say at once; the server checks the rest.
 function problems(data) {
   const people = $("people-count");
   const min = Number(people.min);
@@ -98,13 +94,13 @@ async function save(event) {
     return;
   }
   rememberedPlace = data.place_type;
-  appState.set(PLACE_KEY, data.place_type);
-  if (data.zone) { lastZone = data.zone; appState.set(ZONE_KEY, data.zone); }
+  kept.set("place_type", data.place_type);
+  if (data.zone) { lastZone = data.zone; kept.set("zone", data.zone); }
   reset();
   window.scrollTo(0, 0);
   if (corrected) toast(t("Correction saved. It will be sent again."));
   else toast(t("Encounter saved."), "ok", () => undo(id));
-  // The resident may have a small worksite in mind: file it together, linked to this encounter.
+  // A small worksite to file with the resident, linked to this encounter.
   $("report-with-link").href = `${urls.report}?encounter=${encodeURIComponent(id)}`;
   $("report-with").classList.add("is-shown");
 }
@@ -113,19 +109,16 @@ async function undo(id) {
   toast(await outbox.cancel(id) ? t("Encounter removed.") : t("Already sent: it stays."), "ok");
 }
 
-// The zone a position falls in, from the zone outlines bootstrap brings (zones.js), offline too.
-function zoneAtPosition(p) {
-  return (state.boot && state.boot.zone_outlines && zoneAt(state.boot.zone_outlines, p.lat, p.lon)) || null;
-}
-
-// The zone of the next encounter: the outing's, else the position's, else the last one used.
+// The zone of the next encounter: the outing's, else the position's (outlines from bootstrap,
+// offline too), else the last one used.
 export function chooseZone() {
   const select = $("encounter-zone");
-  const zone = (state.current && state.current.data.zone) || (position && zoneAtPosition(position)) || lastZone;
+  const zone = (state.current && state.current.data.zone) ||
+    (position && state.boot && zoneAt(state.boot.zone_outlines, position.lat, position.lon)) || lastZone;
   if (zone && [...select.options].some((o) => o.value === zone)) select.value = zone;
 }
 
-// The contact field checks what the channel expects (the browser knows an e-mail address).
+// The browser checks an e-mail address.
 function contactKind() {
   $("contact").type = $("channel").value === "email" ? "email" : "tel";
   $("contact").required = $("follow-up-toggle").checked;
@@ -153,7 +146,7 @@ export function reset() {
   $("encounter-title").textContent = t("New encounter");
 }
 
-// Open an entry that needs attention in the form, to correct it.
+// Open an entry that needs attention, to correct it.
 export function edit(item) {
   reset();
   const d = item.data;
@@ -196,36 +189,28 @@ function setPosition(value) {
     : t("Only when you tap; kept rounded to about 100 m.");
 }
 
-function locate() {
+function askPosition() {
   if (!navigator.geolocation) {
     $("position-status").textContent = t("This phone cannot give a position.");
     return;
   }
   $("position-status").textContent = t("Looking for the position…");
-  navigator.geolocation.getCurrentPosition(
-    (p) => {
-      setPosition({
-        // Rounded on the phone too: a doorstep never leaves it.
-        lat: Math.round(p.coords.latitude * 1000) / 1000,
-        lon: Math.round(p.coords.longitude * 1000) / 1000,
-        accuracy_m: Math.round(p.coords.accuracy),
-      });
-      chooseZone();
-    },
+  // Rounded on the phone too (about 100 m): a doorstep never leaves it.
+  locate(3, { timeout: 15000 }).then(
+    (p) => { setPosition(p); chooseZone(); },
     () => { $("position-status").textContent = t("No position: permission refused or no signal."); },
-    { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 },
   );
 }
 
 export async function init() {
   form.addEventListener("submit", save);
   $("edit-cancel").addEventListener("click", reset);
-  $("locate").addEventListener("click", locate);
+  $("locate").addEventListener("click", askPosition);
   $("unlocate").addEventListener("click", () => setPosition(null));
   $("follow-up-toggle").addEventListener("change", (e) => showFollowUp(e.target.checked));
   $("channel").addEventListener("change", contactKind);
-  reset(); // at once, before IndexedDB answers: the form is usable straight away
-  rememberedPlace = (await appState.get(PLACE_KEY)) || localStorage.getItem(LEGACY_PLACE_KEY);
-  lastZone = (await appState.get(ZONE_KEY)) || null;
+  reset(); // usable at once, before IndexedDB answers
+  rememberedPlace = (await kept.get("place_type")) || localStorage.getItem(LEGACY_PLACE_KEY);
+  lastZone = (await kept.get("zone")) || null;
   if (!editing) { checkRememberedPlace(); chooseZone(); }
 }

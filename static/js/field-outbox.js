@@ -1,14 +1,10 @@
-// The outbox, always in view: one line in the header (pending count, last sync; a tap opens the
-// details), "Sync now" with its result in the toast, and the list of entries on this phone with
-// what to do about a refused one.
-import { t } from "./i18n.js";
+// The outbox in view: the header's line (a tap opens the details), "Sync now", and the list of
+// entries on this phone with what to do about a refused one.
 import * as outbox from "./outbox.js";
-import { $, el } from "./page.js";
+import { $, el, stateText, t } from "./page.js";
 import { edit } from "./field-encounter.js";
 import { refreshBootstrap, showSignIn } from "./field-session.js";
 import { labelOf, lang, many, state, timeText, toast } from "./field-context.js";
-
-const STATE_TEXT = () => ({ waiting: t("Waiting"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
 
 function describe(item) {
   const d = item.data || {};
@@ -26,7 +22,7 @@ function describe(item) {
 
 let renderTimer = null;
 
-// Redraw at most every 150 ms: a burst of changes (a sync of hundreds of entries) is one redraw.
+// A burst of changes (a sync of hundreds of entries) is one redraw.
 function renderSoon() {
   clearTimeout(renderTimer);
   renderTimer = setTimeout(render, 150);
@@ -42,7 +38,7 @@ export async function render() {
   $("sync-status").dataset.pending = pending ? "1" : "0";
   const shown = await outbox.recent(50);
   const shownIds = new Set(shown.map((i) => i.id));
-  // Entries that need attention are always on screen, however old.
+  // Entries that need attention are on screen however old.
   const attention = (await outbox.needingAttention()).filter((i) => !shownIds.has(i.id));
   const items = [...attention, ...shown];
   $("outbox-empty").hidden = items.length > 0;
@@ -52,7 +48,7 @@ export async function render() {
 function row(item) {
   const li = el("li", { className: `outbox-item state-${item.state}`, dataset: { id: item.id, state: item.state } },
     el("span", { className: "outbox-what" }, describe(item)),
-    el("span", { className: `badge badge-${item.state}` }, STATE_TEXT()[item.state] || item.state));
+    el("span", { className: `badge badge-${item.state}` }, stateText()[item.state] || item.state));
   if (item.state !== "sent" && item.owner != null && state.boot && item.owner !== state.boot.user.id) {
     li.append(el("p", { className: "outbox-message" }, t("Entered under another account: it will be sent when that person signs in on this phone.")));
   }
@@ -76,7 +72,7 @@ function row(item) {
   return li;
 }
 
-let asked = false; // the person tapped "Sync now": say how it went (the timer's syncs stay quiet)
+let asked = false; // "Sync now" was tapped: say how it went (the timer's syncs stay quiet)
 
 function onEvent(event) {
   if (event.type === "auth") showSignIn(true);
@@ -98,9 +94,8 @@ function onEvent(event) {
   renderSoon();
 }
 
-// Teammates on one outing send the same outing id from their phones, so one of them gets a
-// conflict (same version). The server adds up each phone's own taps, so sending again with a
-// higher version loses nothing: do it once per entry, on its own (a refusal stays shown).
+// Teammates on one outing send the same outing id, so one phone gets a conflict. The server adds
+// up each phone's own taps: sending again with a higher version loses nothing (once per entry).
 const resent = new Set();
 async function resendOutingConflicts() {
   for (const item of await outbox.needingAttention()) {

@@ -1,18 +1,15 @@
-// Outings: start one, join one planned for me (a warning when it is planned for another day),
-// count in tally mode (full screen, with undo), end with a debrief after a confirmation.
-// The outing in progress is an outbox entry, corrected (a new version) at each tap.
-import * as appState from "./app-state.js";
-import { t } from "./i18n.js";
+// Outings: start one, join one planned (warned when it is for another day), tally (full screen,
+// with undo), end with a debrief. The outing in progress is an outbox entry, a new version per tap.
 import * as outbox from "./outbox.js";
-import { $, el, isoNow } from "./page.js";
-import { labelOf, labels, lang, many, state, timeText, toast } from "./field-context.js";
+import { $, el, isoNow, t } from "./page.js";
+import { kept, labelOf, labels, lang, many, state, timeText, toast } from "./field-context.js";
 import { chooseZone } from "./field-encounter.js";
 
 const undo = [];
 
 async function begin(id, data) {
   state.current = { id, data };
-  await appState.set("current_outing", state.current);
+  await kept.set("current_outing", state.current);
   $("outing-none").open = false;
   render();
   chooseZone();
@@ -75,7 +72,7 @@ async function end() {
   }
   state.current = null;
   undo.length = 0;
-  await appState.set("current_outing", null);
+  await kept.set("current_outing", null);
   $("debrief").value = "";
   render();
   chooseZone();
@@ -88,7 +85,7 @@ async function tally(tool, step) {
   tallies[tool] = Math.max(0, (tallies[tool] || 0) + step);
   state.current = { ...state.current, data: { ...state.current.data, tallies } };
   renderTally(); // show the count at once; IndexedDB keeps the taps in order behind it
-  await appState.set("current_outing", state.current);
+  await kept.set("current_outing", state.current);
   await outbox.update(state.current.id, state.current.data);
 }
 
@@ -122,7 +119,7 @@ export function render() {
   renderPlanned();
 }
 
-export function renderPlanned() {
+function renderPlanned() {
   const planned = ((state.boot && state.boot.outings) || []).filter((o) => !state.current || o.id !== state.current.id);
   const n = planned.length;
   $("outing-none-text").textContent = !n ? t("No outing in progress")
@@ -154,5 +151,5 @@ export async function init() {
     tally(button.dataset.tool, 1);
   });
   $("tally-undo").addEventListener("click", () => { const tool = undo.pop(); if (tool) tally(tool, -1); });
-  state.current = (await appState.get("current_outing")) || null;
+  state.current = (await kept.get("current_outing")) || null;
 }

@@ -1,18 +1,14 @@
-// Who is signed in, and what the server sent for them (bootstrap: reference data, outings planned
-// for them, teammates, consent text, limits), kept on the phone for the days without network and
-// refreshed after every sync when the server says it changed (sync is two-way). Signing out
-// leaves nothing of the person on a shared phone. And the "Install the app" offer.
-import * as appState from "./app-state.js";
-import { t } from "./i18n.js";
+// Who is signed in, and bootstrap (reference data, planned outings, teammates, consent text):
+// kept for the days without network, refreshed when a sync says it changed. And "Install the app".
 import * as outbox from "./outbox.js";
-import { $, el } from "./page.js";
-import { labelOf, labels, many, say, state, toast, urls } from "./field-context.js";
+import { $, el, t } from "./page.js";
+import { kept, labelOf, labels, many, state, toast, urls } from "./field-context.js";
 import { chooseZone } from "./field-encounter.js";
 import { render as renderOuting, renderTally } from "./field-outing.js";
 
 let etag = null; // the version of the kept copy (bootstrap's ETag)
 
-// Fetch bootstrap; with a kept copy, ask only for a newer one (304 when it has not changed).
+// With a kept copy, ask only for a newer one (304 when unchanged).
 export async function loadBootstrap() {
   let response;
   try {
@@ -32,12 +28,12 @@ export async function loadBootstrap() {
     return;
   }
   if (!response.ok) return;
-  // Outings this phone had in its plan: one the office cancelled since is said, not just dropped.
+  // An outing the office cancelled is said, not just dropped.
   const known = new Set(((state.boot && state.boot.outings) || []).map((o) => o.id));
   state.boot = await response.json();
   etag = response.headers.get("ETag");
-  await appState.set("bootstrap", state.boot);
-  await appState.set("bootstrap_etag", etag);
+  await kept.set("bootstrap", state.boot);
+  await kept.set("bootstrap_etag", etag);
   await outbox.setOwner(state.boot.user.id);
   await outbox.markSynced();
   showSignIn(false);
@@ -50,14 +46,14 @@ export async function loadBootstrap() {
   }
 }
 
-// After a sync: fetch bootstrap again when its version (said by the sync answer) is not ours.
+// After a sync: fetch bootstrap again when the sync answer names another version.
 export async function refreshBootstrap(version) {
   if (!version || version !== etag) await loadBootstrap();
 }
 
 export async function loadKeptBootstrap() {
-  state.boot = (await appState.get("bootstrap")) || null;
-  etag = (await appState.get("bootstrap_etag")) || null;
+  state.boot = (await kept.get("bootstrap")) || null;
+  etag = (await kept.get("bootstrap_etag")) || null;
 }
 
 export function applyBootstrap() {
@@ -98,7 +94,6 @@ function fillSelect(select, items, emptyLabel) {
 export function showSignIn(show) {
   $("signin").hidden = !show;
   $("header-signout").hidden = show;
-  // Someone who never signed in on this phone is not asked to sign in "again".
   for (const node of document.querySelectorAll(".signin-again")) node.hidden = !state.boot;
   for (const node of document.querySelectorAll(".signin-first")) node.hidden = Boolean(state.boot);
 }
@@ -115,16 +110,16 @@ async function signIn(event) {
       body: JSON.stringify(body),
     });
   } catch (error) {
-    say("signin-error", t("No network: sign in again when you are back online."));
+    $("signin-error").textContent = t("No network: sign in again when you are back online.");
     return;
   }
   if (!response.ok) {
     let message = t("Sign-in failed.");
     try { message = (await response.json()).error || message; } catch (error) { /* keep the default */ }
-    say("signin-error", message);
+    $("signin-error").textContent = message;
     return;
   }
-  say("signin-error", "");
+  $("signin-error").textContent = "";
   $("signin-password").value = "";
   showSignIn(false);
   await outbox.signedIn();
@@ -132,9 +127,8 @@ async function signIn(event) {
   outbox.syncNow();
 }
 
-// Sign out on a shared phone: warn about entries not sent yet (they stay, locked to their
-// author), then delete what is the person's: sent entries and every contact in them, the
-// bootstrap copy (outings, teammates), the outing in progress.
+// Sign out on a shared phone: warn about unsent entries (they stay, locked to their author),
+// then delete the person's sent entries, the bootstrap copy and the outing in progress.
 async function signOut(event) {
   event.preventDefault();
   const unsent = await outbox.pendingCount();
@@ -143,13 +137,13 @@ async function signOut(event) {
     : t("1 entry has not been sent yet. It stays on this phone and will be sent when you sign in again. Sign out?");
   if (unsent && !window.confirm(warning)) return;
   await outbox.forget();
-  await appState.clear();
+  await kept.clear();
   state.boot = null;
   etag = null;
   event.target.submit();
 }
 
-// "Install the app" where the browser offers it; on an iPhone, the way to do it; nothing once installed.
+// Where the browser offers it; on an iPhone, how; nothing once installed.
 function offerInstall() {
   if (matchMedia("(display-mode: standalone)").matches || navigator.standalone) return;
   if (/iPhone|iPad/.test(navigator.userAgent)) $("install-ios").hidden = false;

@@ -1,7 +1,5 @@
-// The field app: encounters in three taps, outings with tallies, and the outbox always in view.
-// The page is the same for everyone (the service worker keeps it); the worker's own data comes
-// from bootstrap and is kept in IndexedDB for the days without network. This module starts the
-// others, in order: each owns one part of the page.
+// The field app's entry: starts the field-*.js modules in order, each owning one part of the page.
+// The page is the same for everyone (the service worker keeps it); the worker's data comes from bootstrap.
 import * as outbox from "./outbox.js";
 import { $, registerServiceWorker } from "./page.js";
 import { state, urls } from "./field-context.js";
@@ -23,7 +21,8 @@ async function init() {
   if (await outbox.needsSignIn()) session.showSignIn(true);
   else if (state.boot) $("header-signout").hidden = false;
   document.body.dataset.ready = "1";
-  registerServiceWorker(urls.sw, $("update-banner"), $("reload-app")).then((reg) => { window.outreachServiceWorker = reg; });
+  registerServiceWorker(urls.sw, $("update-banner"), $("reload-app"), outbox.betweenSyncs)
+    .then((reg) => { window.outreachServiceWorker = reg; });
   session.loadBootstrap();
   outbox.start();
 }

@@ -1,10 +1,8 @@
-// Promises over IndexedDB, after Jake Archibald's idb: open with an upgrade step, and await a
-// request or a whole transaction. Nothing here knows the outbox's stores.
-// Rule for callers: never await anything but IndexedDB inside a transaction, or it commits early.
+// Promises over IndexedDB, after Jake Archibald's idb. Nothing here knows the outbox's stores.
+// Callers: never await anything but IndexedDB inside a transaction, or it commits early.
 
-// Open (and upgrade) a database. `upgrade(db, oldVersion, tx)` runs in the versionchange
-// transaction; `onVersionChange` is called when another tab or worker wants a newer schema
-// (the connection is closed first, so that it can go ahead).
+// `upgrade(db, oldVersion, tx)` runs in the versionchange transaction; `onVersionChange` when
+// another tab or worker wants a newer schema (this connection closes first, to let it).
 export function openDb(name, version, { upgrade, onVersionChange } = {}) {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, version);
@@ -18,7 +16,6 @@ export function openDb(name, version, { upgrade, onVersionChange } = {}) {
   });
 }
 
-// The result of one request.
 export function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -35,7 +32,7 @@ export function done(tx) {
   });
 }
 
-// Walk a cursor, collecting each value until `limit` values (or the end).
+// Values of a cursor, up to `limit`.
 export function collect(request, limit = Infinity) {
   return new Promise((resolve, reject) => {
     const values = [];

@@ -1,7 +1,7 @@
-// One round trip of the outbox: upload a photo, send a batch of entries, and what the server's
-// answer means for each item. Says "retry", "auth" or "ok"; when to try again is outbox.js's call.
-import { t } from "./i18n.js";
+// One round trip of the outbox: photos, a batch of entries, and what the answer means for each
+// item. Says "retry", "auth" or "ok"; when to try again is outbox.js's call.
 import * as store from "./outbox-store.js";
+import { t } from "./page.js";
 
 const BATCH_SIZE = 100;
 const BATCH_BYTES = 900 * 1024; // under the server's 1 MiB limit
@@ -60,7 +60,7 @@ export async function uploadPhotos(attachmentUrl) {
     } else if (retryable(response.status)) {
       return { status: "retry", retryAfter: retryAfter(response) };
     } else if (response.status !== 404) {
-      // The server will never take these bytes (not an image, too large): say so, keep the entry going.
+      // Never taken (not an image, too large): say so, the entry goes on.
       await store.changePhoto(photo.sha256, { state: "refused", message: await errorMessage(response) });
     }
   }
@@ -97,7 +97,7 @@ export async function sendBatch(endpoint, batch, envelope, notify) {
     return { status: "retry", retryAfter: retryAfter(response) };
   }
   if (!response.ok) {
-    // The whole request was refused (400, 403, 413, 415): nothing is dropped, a person must look.
+    // The whole request refused (400, 403, 413, 415): nothing dropped, a person must look.
     const message = await errorMessage(response);
     await store.change(ids, (item) => (item.state === "sending" ? { ...item, state: "attention", message } : null));
     notify({ type: "change" });
@@ -107,7 +107,7 @@ export async function sendBatch(endpoint, batch, envelope, notify) {
   try {
     answer = await response.json();
   } catch (error) {
-    await backToWaiting(ids, notify); // a cut answer: the retry is harmless (replays are "unchanged")
+    await backToWaiting(ids, notify); // a cut answer: a replay is harmless ("unchanged")
     return { status: "retry" };
   }
   const results = new Map((answer.results || []).map((r) => [r.id, r]));
@@ -116,8 +116,7 @@ export async function sendBatch(endpoint, batch, envelope, notify) {
   return { status: "ok", bootstrap: answer.bootstrap_version || null };
 }
 
-// An entry's data without a resident's contact details: once the server has them, the phone's
-// copy keeps only that there was a consented follow-up (a shared phone keeps nothing of anyone).
+// Once the server has a resident's contact details, the phone forgets them.
 function withoutContact(data) {
   const out = { ...data };
   if (out.follow_up) out.follow_up = { ...out.follow_up, contact: null, name: null };
@@ -125,7 +124,6 @@ function withoutContact(data) {
   return out;
 }
 
-// An item after the server's answer about it.
 function receive(item, receipt, sentVersion) {
   if (!receipt || item.version !== sentVersion) {
     // No answer for it, or corrected while in flight: the newer version still has to go.

@@ -1,25 +1,24 @@
-// The outbox's storage (as Workbox's QueueStore and QueueDb): the IndexedDB schema, its upgrade
-// steps, and the reads and writes of items, photos and the outbox's own meta. No policy, no network.
+// The outbox's storage (Workbox's QueueStore and QueueDb): the schema, its upgrades, reads and writes.
 import { collect, done, openDb, promised } from "./idb.js";
 
 export const DB_NAME = "outreach-outbox";
 export const DB_VERSION = 3;
-// The stores: entries waiting for (or holding) their receipt, their photos' bytes, the outbox's
-// meta (device id, owner, last sync), and the apps' own small state (app-state.js).
+// Entries, their photos' bytes, the outbox's meta (device id, owner, last sync), and the field
+// app's own small state (field-context.js `kept`).
 export const OUTBOX = "outbox";
 export const PHOTOS = "photos";
 export const META = "meta";
 export const APP = "app";
-// Keys that v2 kept in the outbox's meta but belong to the app (moved to APP by the v3 step).
+// Keys v2 kept in META that belong to the app (moved to APP by v3).
 const APP_KEYS = ["bootstrap", "current_outing"];
 
-// One step per schema version; a step never drops pending entries, it carries them over.
+// One step per schema version; a step carries pending entries over, never drops them.
 export function upgrade(db, oldVersion, tx) {
   if (oldVersion < 1) {
     db.createObjectStore(OUTBOX, { keyPath: "id" });
   }
   if (oldVersion < 2) {
-    // v2: photos beside their entry, a small key/value store, and indexes on state and age.
+    // v2: photos, a key/value store, indexes on state and age.
     const outbox = tx.objectStore(OUTBOX);
     outbox.createIndex("state", "state");
     outbox.createIndex("queued_at", "queued_at");
@@ -33,7 +32,6 @@ export function upgrade(db, oldVersion, tx) {
     };
   }
   if (oldVersion < 3) {
-    // v3: the app's state leaves the outbox's meta for a store of its own.
     const app = db.createObjectStore(APP, { keyPath: "key" });
     const meta = tx.objectStore(META);
     for (const key of APP_KEYS) {
@@ -47,8 +45,7 @@ export function upgrade(db, oldVersion, tx) {
   }
 }
 
-// A v1 item in the v2 shape. v1 knew only the field app's entries: its endpoint stays null,
-// which the outbox reads as "the signed-in sync endpoint" (the page names it).
+// A v1 item in the v2 shape. v1 had only field entries: a null endpoint means the signed-in sync.
 function migrateItem(v) {
   const state = ["sent", "attention"].includes(v.state) ? v.state : "waiting";
   return {
@@ -70,12 +67,11 @@ function migrateItem(v) {
 
 let connection = null;
 
-// The one connection of this page (or worker), opened on first use.
 export function database() {
   if (!connection) {
     connection = openDb(DB_NAME, DB_VERSION, {
       upgrade,
-      // Another tab (or a new service worker) upgrades the schema: let it, reopen on next use.
+      // Another tab (or a new service worker) upgrades the schema: reopen on next use.
       onVersionChange: () => { connection = null; },
     }).catch((error) => { connection = null; throw error; });
   }
@@ -84,9 +80,8 @@ export function database() {
 
 const byAge = (a, b) => (a.queued_at < b.queued_at ? -1 : a.queued_at > b.queued_at ? 1 : 0);
 
-// --- items ------------------------------------------------------------------------------
+// --- items
 
-// An item and its photos, in one transaction.
 export async function add(item, photos = []) {
   const db = await database();
   const tx = db.transaction([OUTBOX, PHOTOS], "readwrite");
@@ -106,7 +101,7 @@ export async function get(id) {
   return promised(db.transaction(OUTBOX).objectStore(OUTBOX).get(id));
 }
 
-// Items in any of these states, oldest first (read on the index).
+// Items in any of these states, oldest first.
 export async function withState(states) {
   const db = await database();
   const index = db.transaction(OUTBOX).objectStore(OUTBOX).index("state");
@@ -122,14 +117,13 @@ export async function countUnsent() {
   return count - sent;
 }
 
-// The newest items first, at most `limit` of them.
 export async function newest(limit) {
   const db = await database();
   return collect(db.transaction(OUTBOX).objectStore(OUTBOX).index("queued_at").openCursor(null, "prev"), limit);
 }
 
-// Read-modify-write of some items in one transaction: `change(item)` returns the new item, or
-// null to leave it. An item that becomes "sent" lets go of its photos already uploaded.
+// Read-modify-write in one transaction: `changeItem(item)` gives the new item, or null to leave
+// it. An item that becomes "sent" lets go of its photos already uploaded.
 export async function change(ids, changeItem) {
   const db = await database();
   const tx = db.transaction([OUTBOX, PHOTOS], "readwrite");
@@ -153,7 +147,7 @@ export async function change(ids, changeItem) {
   await finished;
 }
 
-// Delete an item and its photos when `allowed(item)` says so; true when it was deleted.
+// Delete an item and its photos if `allowed(item)`; true when it was deleted.
 export async function remove(id, allowed = () => true) {
   const db = await database();
   const tx = db.transaction([OUTBOX, PHOTOS], "readwrite");
@@ -177,7 +171,7 @@ export async function removeMany(ids) {
   await done(tx);
 }
 
-// --- photos -----------------------------------------------------------------------------
+// --- photos
 
 export async function photosToUpload() {
   const db = await database();
@@ -194,7 +188,7 @@ export async function changePhoto(sha256, changes) {
   await done(tx);
 }
 
-// --- small key/value stores: the outbox's META, the app's APP -----------------------------
+// --- key/value stores: META, APP
 
 export async function read(storeName, key) {
   const db = await database();

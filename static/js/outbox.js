@@ -1,12 +1,8 @@
-// The phone's outbox, its sync policy (DESIGN.md §5; as Workbox's Queue): every entry is stored
-// (outbox-store.js) before any network call, replayed in order, and leaves the waiting states only
-// when the server's receipt says it is stored. Retries back off with jitter; 401 keeps everything
-// and asks to sign in; one sync at a time across tabs (Web Locks); Background Sync where it exists.
-// The page (or the service worker) names the endpoints with configure(): none is written here.
-// Longer than our usual ~350 lines on purpose: the policy is one state machine (order, backoff,
-// receipts, locks); its storage and its round trip already live in outbox-store.js and outbox-send.js.
-import { t } from "./i18n.js";
+// The outbox's sync policy (DESIGN.md §5; Workbox's Queue): an entry leaves only on the server's
+// receipt. Long on purpose: one state machine (order, backoff, receipts, locks); its storage and
+// its round trip live in outbox-store.js and outbox-send.js.
 import * as store from "./outbox-store.js";
+import { t } from "./page.js";
 import { batches, sendBatch, uploadPhotos } from "./outbox-send.js";
 
 export const SYNC_TAG = "outreach-outbox";
@@ -18,8 +14,7 @@ const TIMER_MS = 60 * 1000;
 const SOON_MS = 800; // a burst of taps (tally mode) becomes one request
 const SENT_KEPT_MS = 30 * 24 * 3600 * 1000;
 
-// sync: the signed-in endpoint (field entries, owned by whoever is signed in);
-// attachment: the photo upload URL with "{sha256}" in it.
+// sync: the signed-in endpoint; attachment: the photo upload URL, with "{sha256}" in it.
 const endpoints = { sync: null, attachment: null };
 const listeners = new Set();
 const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(CHANNEL_NAME) : null;
@@ -36,7 +31,7 @@ export function configure(urls) {
 
 const endpointOf = (item) => item.endpoint || endpoints.sync;
 
-// --- change notification (this tab, other tabs, the service worker) ---------------------
+// --- change notification (this tab, other tabs, the service worker)
 
 export function onChange(callback) {
   listeners.add(callback);
@@ -56,22 +51,22 @@ function notify(event) {
 
 if (channel) channel.onmessage = (message) => emit(message.data);
 
-// --- entries ------------------------------------------------------------------------------
+// --- entries
 
 function isQuota(error) {
   return error && (error.name === "QuotaExceededError" || error.code === 22 ||
     (error.inner && error.inner.name === "QuotaExceededError"));
 }
 
-// Save an entry (and its photos) in one transaction, before any network call. `hold` (ms) lets
-// it wait on the phone a moment before the next sync, so that the person can still take it back.
+// Save an entry and its photos in one transaction, before any network call. `hold` (ms) keeps
+// it from the next sync a moment, so that the person can still take it back.
 export async function enqueue(entry, { endpoint = endpoints.sync, photos = [], hold = 0 } = {}) {
   if (!entry || typeof entry.id !== "string" || typeof entry.kind !== "string" || typeof entry.data !== "object") {
     throw new TypeError("enqueue: entry needs id, kind and data");
   }
   const now = new Date().toISOString();
-  // A field entry made while someone is signed in is theirs: on a shared phone it waits for
-  // them, never to be sent under the next person's session. Residents' reports have no owner.
+  // On a shared phone a field entry waits for its author, never sent under the next person's
+  // session. Residents' reports have no owner.
   const owner = endpoint === endpoints.sync ? (await store.getMeta("owner")) ?? null : null;
   const item = {
     owner,
@@ -98,25 +93,23 @@ export async function enqueue(entry, { endpoint = endpoints.sync, photos = [], h
       entry_id: item.id,
     })));
   } catch (error) {
-    if (isQuota(error)) {
-      throw new Error(t("The phone's storage is full: this entry was not saved. Free some space, then try again."));
-    }
-    throw error;
+    if (!isQuota(error)) throw error;
+    const full = new Error(t("The phone's storage is full: this entry was not saved. Free some space, then try again."));
+    full.name = "QuotaExceededError";
+    throw full;
   }
   changed(hold);
   return item;
 }
 
-// Every item (oldest first): state is waiting | sending | sent | attention.
+// Oldest first; state: waiting | sending | sent | attention.
 export const list = () => store.all();
 export const get = (id) => store.get(id);
 export const pendingCount = () => store.countUnsent();
-// The newest items first, at most `limit` of them (for a list on screen).
-export const recent = (limit = 50) => store.newest(limit);
-// Items a person must look at (rejected or in conflict), however old.
+export const recent = (limit = 50) => store.newest(limit); // newest first
 export const needingAttention = () => store.withState(["attention"]);
 
-// Correct an entry (one that needs attention, or a running outing): a new version, waiting again.
+// Correct an entry (needing attention, or a running outing): a new version.
 export async function update(id, newData) {
   let found = false;
   await store.change([id], (item) => {
@@ -134,21 +127,20 @@ export async function update(id, newData) {
   changed();
 }
 
-// Throw away an entry the server refused, at the person's request (never done on its own).
+// Throw away an entry the server refused, at the person's request only.
 export async function discard(id) {
   await store.remove(id, (item) => item.state === "attention");
   notify({ type: "change" });
 }
 
-// Take back an entry just made ("Undo"), if it has not left for the server; true when it was removed.
+// "Undo": take back an entry not yet gone to the server; true when it was removed.
 export async function cancel(id) {
   const removed = await store.remove(id, (item) => item.state === "waiting");
   notify({ type: "change" });
   return removed;
 }
 
-// Sign-out on a shared phone: sent entries leave, and the phone no longer belongs to anyone.
-// Unsent entries stay, locked to their author (see runSync). Answers how many stay.
+// Sign-out on a shared phone: sent entries leave; unsent ones stay, locked to their author.
 export async function forget() {
   await store.removeMany((await store.withState(["sent"])).map((i) => i.id));
   await store.setMeta("owner", null);
@@ -157,7 +149,7 @@ export async function forget() {
   return store.countUnsent();
 }
 
-// The server answered (bootstrap, or a sync with nothing to send): the phone is in step with it.
+// The server answered (bootstrap, or a sync with nothing to send).
 export async function markSynced() {
   await store.setMeta("last_synced_at", new Date().toISOString());
   notify({ type: "change" });
@@ -169,9 +161,9 @@ function changed(hold = 0) {
   syncSoon(hold);
 }
 
-// --- who, when, where ---------------------------------------------------------------------
+// --- who, when, where
 
-// Who is signed in on this phone now (the field app calls it with the id from bootstrap).
+// Who is signed in on this phone now (the id from bootstrap).
 export async function setOwner(owner) {
   await store.setMeta("owner", owner ?? null);
   notify({ type: "change" });
@@ -194,18 +186,13 @@ export async function needsSignIn() {
   return Boolean(await store.getMeta("auth_required"));
 }
 
-export function retryAt() {
-  return nextRetryAt;
-}
-
 // Ask the browser to keep our storage, and say how much room there is.
-export async function storageInfo() {
+async function storageInfo() {
+  const storage = navigator.storage;
   const info = { persisted: null, usage: null, quota: null };
-  if (typeof navigator === "undefined" || !navigator.storage) return info;
   try {
-    if (navigator.storage.persisted) info.persisted = await navigator.storage.persisted();
-    if (!info.persisted && navigator.storage.persist) info.persisted = await navigator.storage.persist();
-    if (navigator.storage.estimate) Object.assign(info, await navigator.storage.estimate());
+    info.persisted = (await storage.persisted()) || (await storage.persist());
+    Object.assign(info, await storage.estimate());
   } catch (error) { /* storage APIs are a bonus */ }
   return { persisted: info.persisted, usage: info.usage, quota: info.quota };
 }
@@ -219,9 +206,8 @@ async function deviceId() {
   return id;
 }
 
-// A new entry id: a UUID version 7 (RFC 9562): 48 bits of milliseconds, then 74 random bits.
-// Still unguessable, but time-ordered, so the server's indexes grow at their end instead of
-// being written all over (inserts measured about 3x faster on a database of 20,000 entries).
+// A new entry id: a UUIDv7 (48 bits of milliseconds, 74 random bits). Unguessable but time-ordered:
+// the server's indexes grow at their end (inserts measured 3x faster on 20,000 entries).
 export function newId() {
   const b = crypto.getRandomValues(new Uint8Array(16));
   let ms = Date.now();
@@ -237,24 +223,24 @@ export function newId() {
 
 function appVersion() {
   const meta = typeof document !== "undefined" && document.querySelector('meta[name="app-version"]');
-  return (meta && meta.content) || (typeof self !== "undefined" && self.OUTREACH_VERSION) || "web";
+  return (meta && meta.content) || self.OUTREACH_VERSION || "web";
 }
 
-// --- when to sync -------------------------------------------------------------------------
+// --- when to sync
 
 function requestBackgroundSync() {
-  if (typeof navigator === "undefined" || !navigator.serviceWorker || typeof window === "undefined") return;
+  if (!navigator.serviceWorker || typeof window === "undefined") return;
   navigator.serviceWorker.getRegistration().then((reg) => {
     if (reg && reg.sync) return reg.sync.register(SYNC_TAG);
   }).catch(() => { /* a bonus only: iOS has none */ });
 }
 
-// Send everything waiting, now. One sync at a time across tabs (Web Locks).
+// One sync at a time across tabs.
 export function syncNow() {
   if (running) return running;
   running = (async () => {
     try {
-      if (typeof navigator !== "undefined" && navigator.locks) {
+      if (navigator.locks) {
         return await navigator.locks.request(LOCK_NAME, { ifAvailable: true }, (lock) =>
           lock ? runSync() : { skipped: true });
       }
@@ -276,10 +262,10 @@ function syncSoon(hold = 0) {
   soonTimer = setTimeout(() => { syncNow(); }, Math.max(SOON_MS, hold));
 }
 
-// Run fn when no sync is in flight in any tab (used to activate a new version between syncs).
+// Run fn when no sync is in flight in any tab (a new version takes over between syncs).
 export async function betweenSyncs(fn) {
   if (running) await running;
-  if (typeof navigator !== "undefined" && navigator.locks) return navigator.locks.request(LOCK_NAME, () => fn());
+  if (navigator.locks) return navigator.locks.request(LOCK_NAME, () => fn());
   return fn();
 }
 
@@ -293,7 +279,7 @@ function scheduleRetry(retryAfterSeconds) {
   retryTimer = setTimeout(() => { nextRetryAt = null; syncNow(); }, delay);
 }
 
-// Sync on open, when the network returns, when the app comes back to the front, and on a timer.
+// On open, back online, back in front, and on a timer.
 export function start() {
   if (started || typeof window === "undefined") return;
   started = true;
@@ -311,20 +297,20 @@ export function start() {
   syncNow();
 }
 
-// --- one sync ------------------------------------------------------------------------------
+// --- one sync
 
 async function runSync() {
   clearTimeout(retryTimer);
   nextRetryAt = null;
-  if (typeof navigator !== "undefined" && navigator.onLine === false) {
+  if (navigator.onLine === false) {
     notify({ type: "offline" });
     return { offline: true };
   }
   const signedIn = await owner();
   const items = (await store.withState(["waiting", "sending"])).filter((i) => i.owner == null || i.owner === signedIn);
   notify({ type: "syncing" });
-  // Photos first, so that entries find them; but a photo the server cannot take right now
-  // never holds back the entries (an entry may name photos that arrive later).
+  // Photos first, so that entries find them; but one the server cannot take now never holds
+  // back the entries (an entry may name photos that arrive later).
   const photos = await uploadPhotos(endpoints.attachment);
   let outcome = photos.status === "auth" ? photos : { status: "ok" };
   let sent = 0;
@@ -350,7 +336,7 @@ async function runSync() {
   if (outcome.status === "ok") {
     attempt = 0;
     if (items.length) {
-      // The server answered for these entries: the sync succeeded, and the session is good.
+      // The server answered for them: the session is good.
       await store.setMeta("last_synced_at", new Date().toISOString());
       await store.setMeta("auth_required", false);
     }

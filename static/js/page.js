@@ -1,14 +1,25 @@
-// Small helpers every page script shares: data the server put in the page, building nodes,
-// times, and the service worker with its "new version — reload" prompt.
-import { betweenSyncs } from "./outbox.js";
+// What every script shares. No imports: the outbox uses t() in the service worker too (no document).
 
 export const $ = (id) => document.getElementById(id);
 
-// The JSON the server rendered into <script type="application/json" id="…"> (CSP: no inline script).
+// The JSON in <script type="application/json" id="…"> (CSP: no inline script).
 export function pageData(id) {
-  const node = $(id);
+  const node = typeof document !== "undefined" && $(id);
   return node ? JSON.parse(node.textContent) : {};
 }
+
+let messages = null;
+
+// t(msgid, {n: 3}): the message in the page's language (the page holds those that differ).
+export function t(msgid, values) {
+  messages = messages || pageData("i18n");
+  let text = messages[msgid] || msgid;
+  for (const [key, value] of Object.entries(values || {})) text = text.split(`{${key}}`).join(value);
+  return text;
+}
+
+// What an outbox item's state reads as, on every page that lists them.
+export const stateText = () => ({ waiting: t("Waiting"), sending: t("Sending…"), sent: t("Sent"), attention: t("Needs attention") });
 
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -17,22 +28,29 @@ export function el(tag, props = {}, ...children) {
     else if (key in node) node[key] = value;
     else node.setAttribute(key, value);
   }
-  for (const child of children) if (child != null) node.append(child);
+  node.append(...children.filter((child) => child != null));
   return node;
 }
 
-// Now, in local time with its offset: the server wants ISO 8601 with an offset.
+// Local time with its offset, as the server wants it.
 export function isoNow(d = new Date()) {
   const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
   const offset = -d.getTimezoneOffset();
-  const sign = offset >= 0 ? "+" : "-";
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:` +
-    `${pad(d.getSeconds())}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+    `${pad(d.getSeconds())}${offset < 0 ? "-" : "+"}${pad(offset / 60)}:${pad(offset % 60)}`;
 }
 
-// Register the service worker; when a new version waits, show `banner`; its `button` reloads
-// into it, only between syncs.
-export async function registerServiceWorker(url, banner, button) {
+// The phone's position, rounded to `decimals`: {lat, lon, accuracy_m}; rejects without one.
+export function locate(decimals, options) {
+  const round = (x) => Math.round(x * 10 ** decimals) / 10 ** decimals;
+  return new Promise((resolve, reject) => navigator.geolocation.getCurrentPosition(
+    ({ coords }) => resolve({ lat: round(coords.latitude), lon: round(coords.longitude), accuracy_m: Math.round(coords.accuracy) }),
+    reject, { maximumAge: 60000, ...options }));
+}
+
+// Register the service worker; when a new version waits, `banner`'s `button` reloads into it,
+// only between two syncs (`whenIdle` is the outbox's betweenSyncs).
+export async function registerServiceWorker(url, banner, button, whenIdle) {
   if (!url || !("serviceWorker" in navigator)) return null;
   let reg;
   try {
@@ -53,10 +71,9 @@ export async function registerServiceWorker(url, banner, button) {
     reloading = true;
     window.location.reload();
   });
-  button.addEventListener("click", async () => {
+  button.addEventListener("click", () => {
     banner.dataset.asked = "1";
-    // The new version takes over only between syncs, never in the middle of one.
-    await betweenSyncs(async () => { if (reg.waiting) reg.waiting.postMessage({ type: "skip-waiting" }); });
+    whenIdle(async () => { if (reg.waiting) reg.waiting.postMessage({ type: "skip-waiting" }); });
   });
   return reg;
 }

@@ -1,15 +1,12 @@
-// The resident's report page, offline first. Without this script the form posts as plain
-// HTML; with it, a report (and its photo, resized here) goes into the outbox at once and
-// reaches the server when the network allows, exactly once.
-
-import { t } from "./i18n.js";
-import { configure, enqueue, list, newId, onChange, pendingCount, start, syncNow } from "./outbox.js";
-import { $, isoNow, pageData, registerServiceWorker } from "./page.js";
+// The resident's report page: without this script the form posts as plain HTML; with it, a
+// report and its photo (resized here) go into the outbox at once, sent when the network allows.
+import { betweenSyncs, configure, enqueue, list, newId, onChange, pendingCount, start, syncNow } from "./outbox.js";
+import { $, el, isoNow, locate, pageData, registerServiceWorker, stateText, t } from "./page.js";
 import { prepare } from "./photo.js";
 
 const urls = pageData("urls");
 configure({ sync: urls.sync, attachment: urls.attachment });
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_RE = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 // A worker filing *with* a resident opens /report?encounter=<uuid> from the field app: the
 // report then goes through the worker's own sync (signed in), linked to that encounter.
 const encounterId = (() => {
@@ -34,20 +31,18 @@ function say(text, kind = "info") {
   statusBox.hidden = !text;
 }
 
-function value(name) {
-  const el = form.elements.namedItem(name);
-  return el ? el.value.trim() : "";
-}
+const field = (name) => form.elements[name];
+const value = (name) => (field(name) ? field(name).value.trim() : "");
 
-// --- where: the phone's position --------------------------------------------------------
+// --- where: the phone's position
 
 let position = null;
 
 function showPosition() {
   if (!position) return;
-  form.elements.namedItem("lat").value = position.lat;
-  form.elements.namedItem("lon").value = position.lon;
-  form.elements.namedItem("accuracy_m").value = position.accuracy_m;
+  field("lat").value = position.lat;
+  field("lon").value = position.lon;
+  field("accuracy_m").value = position.accuracy_m;
   positionStatus.textContent = t("Position recorded (within {m} m).", { m: position.accuracy_m });
 }
 
@@ -55,85 +50,31 @@ if (positionButton && "geolocation" in navigator) {
   positionButton.hidden = false;
   positionButton.addEventListener("click", () => {
     positionStatus.textContent = t("Looking for your position…");
-    navigator.geolocation.getCurrentPosition(
-      (pos) => {
-        position = {
-          lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
-          lon: Math.round(pos.coords.longitude * 1e6) / 1e6,
-          accuracy_m: Math.round(pos.coords.accuracy),
-        };
-        showPosition();
-        findNearby();
-      },
-      () => {
-        positionStatus.textContent = t("Your position is not available: give an address instead.");
-      },
-      { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 },
+    locate(6, { enableHighAccuracy: true, timeout: 20000 }).then(
+      (found) => { position = found; showPosition(); findNearby(); },
+      () => { positionStatus.textContent = t("Your position is not available: give an address instead."); },
     );
   });
 }
 
-// --- "me too" on open reports nearby (online only) --------------------------------------
+// --- "me too" on open reports nearby: online only, so nearby.js is fetched then, never precached
 
 async function findNearby() {
   const category = value("category");
   nearbyBox.replaceChildren();
   nearbyBox.hidden = true;
   if (!position || !category || !navigator.onLine) return;
-  const params = new URLSearchParams({ category, lat: position.lat, lon: position.lon });
-  let found;
   try {
-    const response = await fetch(`${urls.nearby}?${params}`, { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    found = (await response.json()).reports || [];
+    const { showNearby } = await import("./nearby.js");
+    await showNearby(nearbyBox, urls, { category, lat: position.lat, lon: position.lon }, say);
   } catch (err) {
-    return; // offline after all: no suggestions, the report can still be filed
-  }
-  if (!found.length) return;
-  const heading = document.createElement("h2");
-  heading.textContent = t("Already reported nearby");
-  const intro = document.createElement("p");
-  intro.textContent = t("If your report is one of these, say “me too” instead of filing it again.");
-  const ul = document.createElement("ul");
-  ul.className = "nearby-list";
-  for (const report of found) {
-    const li = document.createElement("li");
-    const title = document.createElement("strong");
-    title.textContent = report.title;
-    const where = document.createElement("span");
-    where.textContent = ` — ${report.distance_m} m${report.address ? " · " + report.address : ""}`;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "button secondary";
-    button.textContent = t("Me too");
-    button.addEventListener("click", () => meToo(report, button));
-    li.append(title, where, document.createElement("br"), button);
-    ul.append(li);
-  }
-  nearbyBox.append(heading, intro, ul);
-  nearbyBox.hidden = false;
-}
-
-async function meToo(report, button) {
-  button.disabled = true;
-  try {
-    const response = await fetch(urls.me_too.replace("{id}", encodeURIComponent(report.id)), {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ id: newId() }),
-    });
-    if (!response.ok) throw new Error(String(response.status));
-    button.textContent = t("Thank you: counted");
-    say(t("Thank you: your support was added to this report."), "ok");
-  } catch (err) {
-    button.disabled = false;
-    say(t("Could not send your “me too”: try again when online."), "error");
+    // offline after all: no suggestions, the report can still be filed
   }
 }
 
-form.elements.namedItem("category")?.addEventListener("change", findNearby);
+field("category")?.addEventListener("change", findNearby);
 
-// --- photo ------------------------------------------------------------------------------
+// --- photo
 
 let prepared = null;
 let preparing = Promise.resolve();
@@ -145,7 +86,7 @@ photoInput?.addEventListener("change", () => {
     return;
   }
   photoStatus.textContent = t("Preparing the photo…");
-  // A report sent while the photo is still being resized waits for it (see the submit handler).
+  // A report sent meanwhile waits for it (saveReport).
   preparing = prepare(file).then(
     (photo) => {
       prepared = photo;
@@ -158,11 +99,11 @@ photoInput?.addEventListener("change", () => {
   );
 });
 
-// --- the report -------------------------------------------------------------------------
+// --- the report
 
 function reportData() {
   const contact = { name: value("reporter_name"), email: value("reporter_email"), phone: value("reporter_phone") };
-  const consent = form.elements.namedItem("reporter_consent")?.checked;
+  const consent = field("reporter_consent")?.checked;
   const hasContact = contact.name || contact.email || contact.phone;
   const lat = value("lat");
   const data = {
@@ -173,7 +114,7 @@ function reportData() {
     address: value("address"),
     where_detail: value("where_detail"),
     photos: prepared ? [prepared.sha256] : [],
-    wants_to_help: Boolean(form.elements.namedItem("wants_to_help")?.checked),
+    wants_to_help: Boolean(field("wants_to_help")?.checked),
     reporter: null,
   };
   if (encounterId) data.encounter_id = encounterId;
@@ -201,12 +142,12 @@ async function saveReport() {
   const { data, hasContact, consent } = reportData();
   if (!data.location && !data.address) {
     say(t("Say where: use your position or give an address."), "error");
-    form.elements.namedItem("address").focus();
+    field("address").focus();
     return;
   }
   if (hasContact && !consent) {
     say(t("Tick the consent box to leave your contact details, or clear them."), "error");
-    form.elements.namedItem("reporter_consent").focus();
+    field("reporter_consent").focus();
     return;
   }
   const entry = { id: newId(), kind: "report", version: 1, created_at: isoNow(), data };
@@ -214,8 +155,8 @@ async function saveReport() {
   try {
     await enqueue(entry, { endpoint, photos });
   } catch (err) {
-    const full = err && err.name === "QuotaExceededError";
-    say(full ? t("Your phone is out of storage: free some space and try again.") : t("Could not save the report on this phone."), "error");
+    // The outbox says when the phone's storage is full; anything else is unexpected here.
+    say(err.name === "QuotaExceededError" ? err.message : t("Could not save the report on this phone."), "error");
     return;
   }
   rememberTitle(entry.id, data.title);
@@ -232,7 +173,7 @@ async function saveReport() {
   syncNow().catch(() => {});
 }
 
-// --- my reports: their state and tracking links -----------------------------------------
+// --- my reports: their state and tracking links
 
 function mine() {
   try {
@@ -256,12 +197,6 @@ function rememberTitle(id, title) {
   saveMine(all);
 }
 
-const STATE_LABELS = {
-  waiting: () => t("Waiting for the network"),
-  sending: () => t("Sending…"),
-  sent: () => t("Sent"),
-  attention: () => t("Needs attention"),
-};
 
 async function render() {
   const all = mine();
@@ -273,9 +208,8 @@ async function render() {
   }
   let announce = "";
   for (const item of items) {
-    const id = item.id || (item.entry && item.entry.id);
-    const known = all[id] || {};
-    known.title = known.title || item.data?.title || item.entry?.data?.title || "";
+    const known = all[item.id] || {};
+    known.title = known.title || item.data.title || "";
     known.state = item.state;
     known.message = item.message || "";
     if (item.receipt && item.receipt.tracking_url) {
@@ -283,42 +217,28 @@ async function render() {
       known.tracking_url = item.receipt.tracking_url;
       known.state = "sent";
     }
-    all[id] = known;
+    all[item.id] = known;
   }
   saveMine(all);
   const entries = Object.entries(all).sort((a, b) => (b[1].at || "").localeCompare(a[1].at || ""));
-  mineList.replaceChildren();
-  for (const [, report] of entries.slice(0, 20)) {
-    const li = document.createElement("li");
-    const title = document.createElement("strong");
-    title.textContent = report.title || t("Report");
-    const state = document.createElement("span");
-    state.className = `state state-${report.state || "waiting"}`;
-    state.textContent = ` — ${(STATE_LABELS[report.state] || STATE_LABELS.waiting)()}`;
-    li.append(title, state);
-    if (report.message && report.state === "attention") {
-      const msg = document.createElement("p");
-      msg.textContent = report.message;
-      li.append(msg);
-    }
-    if (report.tracking_url) {
-      const link = document.createElement("a");
-      link.href = report.tracking_url;
-      link.className = "tracking-link";
-      link.textContent = t("Follow this report");
-      li.append(document.createElement("br"), link);
-    }
-    mineList.append(li);
-  }
+  const texts = { ...stateText(), waiting: t("Waiting for the network") };
+  mineList.replaceChildren(...entries.slice(0, 20).map(([, report]) => {
+    const state = texts[report.state] ? report.state : "waiting";
+    return el("li", {},
+      el("strong", {}, report.title || t("Report")),
+      el("span", { className: `state state-${state}` }, ` — ${texts[state]}`),
+      report.message && state === "attention" ? el("p", {}, report.message) : null,
+      report.tracking_url ? el("br") : null,
+      report.tracking_url ? el("a", { href: report.tracking_url, className: "tracking-link" }, t("Follow this report")) : null);
+  }));
   $("my-reports-section").hidden = entries.length === 0;
   if (announce) say(announce, "ok");
 }
 
-// --- offline: the service worker keeps this page, the outbox sends when it can ---------
+// --- offline: the service worker keeps this page, the outbox sends when it can
 
 if (encounterId) $("field-mode").hidden = false;
-// The page promises to keep a report on this phone only once its outbox opens here (a browser
-// that refuses IndexedDB, as some private modes do, keeps nothing).
+// Promise to keep a report only once the outbox opens (some private modes refuse IndexedDB).
 pendingCount().then(
   () => { $("offline-note").hidden = false; },
   () => {},
@@ -326,4 +246,4 @@ pendingCount().then(
 onChange(render);
 render();
 start();
-registerServiceWorker(urls.sw, $("update-banner"), $("reload-page"));
+registerServiceWorker(urls.sw, $("update-banner"), $("reload-page"), betweenSyncs);

@@ -1,7 +1,6 @@
-// The zone of a position, on the phone and offline: the same rule as the server. A point belongs
-// to a zone whose closed polygon covers it (a border counts, a hole does not); on a border shared
-// by several zones, the smallest code wins; outside every zone, no zone. Outlines come from
-// bootstrap (`zone_outlines`: GeoJSON Polygon/MultiPolygon by code, [lon, lat]).
+// The zone of a position, offline, by the server's rule: a zone whose polygon covers it (a border
+// counts, a hole does not); on a shared border the smallest code wins. `outlines`: bootstrap's
+// zone_outlines (GeoJSON Polygon/MultiPolygon by code, [lon, lat]).
 
 const EPS = 1e-9;
 

@@ -2,21 +2,21 @@
 
 Tests call these functions instead of writing JavaScript: ``outbox.entries(page)``,
 ``outbox.wait_for_sync(page)``. Each runs in the page through the same modules the app uses
-(``/static/js/outbox.js``, ``/static/js/app-state.js``: a page imports them at these URLs, so
+(``/static/js/outbox.js``, ``/static/js/outbox-store.js``: a page imports them at these URLs, so
 the test talks to the page's own instance). Waits poll a condition in the page, never a fixed delay.
 """
 
 from __future__ import annotations
 
 OUTBOX = "/static/js/outbox.js"
-APP_STATE = "/static/js/app-state.js"
 STORE = "/static/js/outbox-store.js"
 POLL_MS = 100
 
-# `body` sees `outbox`, `app` (the field app's state) and `store` (the outbox's storage), and `arg`.
+# `body` sees `outbox`, `store` (the outbox's storage), `app` (the field app's own keys, in the
+# store's APP) and `arg`.
 _PRELUDE = (
-    f"const outbox = await import('{OUTBOX}'); const app = await import('{APP_STATE}');"
-    f" const store = await import('{STORE}');"
+    f"const outbox = await import('{OUTBOX}'); const store = await import('{STORE}');"
+    " const app = { get: (key) => store.read(store.APP, key) };"
 )
 
 
