@@ -38,6 +38,7 @@ def routes() -> list:
         route("/app/encounters", field.encounter_form, name="field_encounter_form", allow=STAFF, methods=["POST"]),
         route("/sw.js", field.service_worker, name="service_worker", allow=PUBLIC),
         route("/manifest.webmanifest", field.manifest, name="manifest", allow=PUBLIC),
+        route("/offline", field.offline_page, name="offline_page", allow=PUBLIC, methods=["GET"]),  # precached
         route("/api/v1/sync", api.sync_entries, name="api_sync", allow=STAFF, methods=["POST"]),
         route("/api/v1/bootstrap", api.bootstrap, name="api_bootstrap", allow=STAFF, methods=["GET"]),
         route("/api/v1/openapi.json", api.openapi_json, name="api_openapi", allow=PUBLIC, methods=["GET"]),

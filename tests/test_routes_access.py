@@ -23,7 +23,7 @@ EXPECTED = {
     "api_sign_in": PUBLIC, "api_whoami": PUBLIC, "api_sign_out": PUBLIC, "static": PUBLIC,
     # field app and sync
     "field_app": PUBLIC, "service_worker": PUBLIC, "manifest": PUBLIC, "api_sync": STAFF, "api_bootstrap": STAFF,
-    "api_openapi": PUBLIC, "field_encounter_form": STAFF,
+    "api_openapi": PUBLIC, "field_encounter_form": STAFF, "offline_page": PUBLIC,
     # worksites: residents report and follow anonymously; triage is office work
     "report_form": PUBLIC, "report_submit": PUBLIC, "track": PUBLIC, "track_info": PUBLIC, "track_photo": PUBLIC,
     "worksites": PUBLIC, "worksite_volunteer": PUBLIC, "photo": PUBLIC, "api_reports": PUBLIC, "api_reports_nearby": PUBLIC,

@@ -21,8 +21,10 @@ from .entries import store_entries
 
 SW_SOURCE = REPO_ROOT / "sw" / "sw.js"
 TEMPLATES_DIR = REPO_ROOT / "outreach" / "templates"
+# The page the service worker shows for a navigation it cannot answer when the network does not.
+OFFLINE_PAGE = "offline_page"
 # Pages the service worker keeps for offline use, by route name; those this build lacks are skipped.
-PRECACHED_PAGES = ("field_app", "report_form")
+PRECACHED_PAGES = ("field_app", "report_form", OFFLINE_PAGE)
 # Static files only the office pages use: phones never need them offline, so they stay out of
 # the precache (and out of the phone's download budget).
 OFFICE_ONLY_STATIC = frozenset({"js/map.js"})
@@ -34,9 +36,13 @@ INSTALL_ONLY_STATIC = frozenset(
     | {icon["src"].removeprefix("/static/") for icon in json.loads((STATIC_DIR / "manifest.webmanifest").read_bytes())["icons"]}
 )
 # Code a page imports only where it can never be needed offline: SHA-256 for origins without
-# crypto.subtle (plain http, where no service worker runs either), "me too" on nearby reports (online only).
-ONLINE_ONLY_STATIC = frozenset({"js/sha256.js", "js/nearby.js"})
+# crypto.subtle (plain http, where no service worker runs either), "me too" on nearby reports (online only),
+# the tracking page's registration of the service worker (the kept copy of that page loads without it).
+ONLINE_ONLY_STATIC = frozenset({"js/sha256.js", "js/nearby.js", "js/track.js"})
 NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | ONLINE_ONLY_STATIC
+# The service worker's own comments (whole lines, or after a statement's end) stay in sw/sw.js:
+# every phone downloads the worker, and with it the app's budget.
+SW_COMMENT = re.compile(r"^[ \t]*//.*\n|(?<=[;,{)])[ \t]+// .*$", re.M)
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
@@ -133,6 +139,11 @@ async def _render_app(request: Request, *, saved: bool = False, form_errors: dic
     )
 
 
+async def offline_page(request: Request):
+    """GET /offline: "you are offline", with the pages that open without network (precached)."""
+    return render(request, "offline.html", {})
+
+
 def encounter_from_form(form, now: datetime) -> dict:
     """The sync payload of an encounter posted by the no-script form.
 
@@ -216,15 +227,22 @@ def service_worker_source(request: Request) -> str:
         if path not in NOT_PRECACHED
     ]
     pages = precache_pages(request)
-    source = SW_SOURCE.read_text(encoding="utf-8")
+    written = SW_SOURCE.read_text(encoding="utf-8")  # any change to it is a new version
+    source = SW_COMMENT.sub("", written)
     version = hashlib.sha256(
-        json.dumps([__version__, files, pages, source, _templates_digest(__version__)]).encode()
+        json.dumps([__version__, files, pages, written, _templates_digest(__version__)]).encode()
     ).hexdigest()[:16]
     outbox_url = f"{static_base}/js/outbox.js"
     return (
         source.replace('"__VERSION__"', json.dumps(version))
         .replace("__PRECACHE__", json.dumps(files))
         .replace("__PAGES__", json.dumps(pages))
+        .replace('"__OFFLINE__"', json.dumps(request.url_for(OFFLINE_PAGE).path))
+        # A resident's status page is /track/<token>; "~" stands for the token.
+        .replace('"__TRACK__"', json.dumps(request.url_for("track", token="~").path.removesuffix("~")))
+        # Signing out (the form, the API) clears what the worker kept of residents' pages.
+        .replace("__SIGN_OUT__", json.dumps([["POST", request.url_for("logout").path],
+                                             ["DELETE", request.url_for("api_sign_out").path]]))
         .replace('"__OUTBOX__"', json.dumps(outbox_url))
         .replace("__ENDPOINTS__", json.dumps(outbox_endpoints(request)))
         .replace('"__STATIC__"', json.dumps(static_base + "/"))

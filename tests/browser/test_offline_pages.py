@@ -1,0 +1,243 @@
+"""Pages opened with no network: a resident's last tracking page reads offline with the time of its
+copy, and any page the phone does not keep shows "you are offline" with the pages that do open.
+
+The service worker keeps one tracking page (the last opened): these tests open pages online, go
+offline with ``context.set_offline`` and open them again. (SCREENSHOTS=dir keeps a picture of each.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timezone
+
+import pytest
+from playwright.sync_api import expect
+
+import outbox
+from field_app import log_encounter, no_script_errors, open_app, wait_for_service_worker, wait_ready  # noqa: F401
+from outreach.views import public as public_views
+from outreach.web import ApiError
+from outreach.worksites import public
+from tests.coord_factories import add_report
+
+pytestmark = pytest.mark.browser
+
+LAST_TRACK = "outreach-last-track"
+OFFLINE_NOTE = "Pas de réseau\u00a0: voici la dernière copie gardée sur ce téléphone."
+SIZES = [pytest.param((360, 740), id="360x740"), pytest.param((320, 640), id="320x640")]
+
+
+class LaterClock(datetime):
+    """The server's clock on 2 January 2030 at 8:30 UTC (9:30 in Paris)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2030, 1, 2, 8, 30, tzinfo=timezone.utc).astimezone(tz)
+
+
+def tracked_report(live_server, title: str, status: str = "submitted") -> tuple[str, str]:
+    """A resident's report received just now: (its id, the path of its private tracking page)."""
+    with live_server.store.write() as db:
+        rid = add_report(db, title=title, status=status,
+                         received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return rid, "/track/" + public.tracking_token(live_server.app.state.signer, rid)
+
+
+def kept_tracking_pages(page) -> list[str]:
+    """The paths the service worker keeps in its last-tracking-page cache ([] when it has none)."""
+    return page.evaluate(
+        """async (name) => {
+             if (!(await caches.has(name))) return [];
+             const cache = await caches.open(name);
+             return (await cache.keys()).map((r) => new URL(r.url).pathname);
+           }""",
+        LAST_TRACK,
+    )
+
+
+def wait_until_kept(page, path: str) -> None:
+    """Wait until the service worker keeps `path`, and nothing else, as the last tracking page."""
+    outbox.wait_for(
+        page,
+        "(async () => { if (!(await caches.has('%s'))) return false; const keys = await (await caches.open('%s')).keys();"
+        " return keys.length === 1 && new URL(keys[0].url).pathname === arg; })()" % (LAST_TRACK, LAST_TRACK),
+        path, what=f"{path} kept as the last tracking page",
+    )
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("SCREENSHOTS")
+    if folder:
+        size = page.viewport_size
+        page.screenshot(path=os.path.join(folder, f"{name}-{size['width']}x{size['height']}.png"), full_page=True)
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A phone of this size, with its own profile (service worker, caches)."""
+    def make(size=(360, 740), locale="fr-FR"):
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=2,
+                                      is_mobile=True, has_touch=True, locale=locale)
+        context.set_default_timeout(10_000)
+        request.addfinalizer(context.close)
+        return context.new_page()
+    return make
+
+
+def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, browser_context, live_server,
+                                                                        no_script_errors, monkeypatch):
+    # The team asked the resident a question: online, the page has a form to answer it.
+    _, track = tracked_report(live_server, "Repeindre le mur de l'école", status="needs_info")
+    answer = page.get_by_role("button", name="Envoyer ma réponse")
+    # A link opened from a message: the phone's first visit. The page installs the service worker
+    # and hands it this page to keep.
+    page.goto(live_server.url + track)
+    fresh = page.locator(".track-fresh").inner_text()
+    assert re.fullmatch(r"Mis à jour le \d{1,2} \S+ \d{4} à \d{1,2} h \d{2}", fresh), fresh
+    expect(page.locator(".offline-note")).to_be_hidden()
+    expect(answer).to_be_visible()
+    wait_until_kept(page, track)
+
+    # From now on the server would write another time: the offline page must not show it.
+    monkeypatch.setattr(public_views, "datetime", LaterClock)
+    browser_context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", name="Repeindre le mur de l'école")).to_be_visible()
+    expect(page.locator(".offline-note")).to_have_text(OFFLINE_NOTE)
+    # The time the copy was made (written by the server then), not the time it is read.
+    expect(page.locator(".track-fresh")).to_have_text(fresh)
+    expect(answer).to_be_hidden()  # it could not be sent from here
+    # The page's look comes from the phone too.
+    assert page.locator("header.site-header").evaluate("(h) => getComputedStyle(h).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    # Back online: a fresh page, which becomes the copy read offline next time.
+    browser_context.set_offline(False)
+    page.reload()
+    expect(page.locator(".track-fresh")).to_have_text("Mis à jour le 2 janv. 2030 à 9 h 30")
+    expect(page.locator(".offline-note")).to_be_hidden()
+    browser_context.set_offline(True)
+    page.reload()
+    expect(page.locator(".offline-note")).to_have_text(OFFLINE_NOTE)
+    expect(page.locator(".track-fresh")).to_have_text("Mis à jour le 2 janv. 2030 à 9 h 30")
+
+
+def test_only_the_last_tracking_page_is_kept_and_never_shown_for_another(page, browser_context, live_server,
+                                                                         no_script_errors):
+    _, first = tracked_report(live_server, "Banc du square à réparer")
+    _, second = tracked_report(live_server, "Bac à fleurs devant l'école")
+    page.goto(live_server.url + first)
+    wait_until_kept(page, first)
+    wait_for_service_worker(page)
+    # Opened through the service worker now: the second page replaces the first.
+    page.goto(live_server.url + second)
+    wait_until_kept(page, second)
+
+    browser_context.set_offline(True)
+    page.goto(live_server.url + second)
+    expect(page.get_by_role("heading", name="Bac à fleurs devant l'école")).to_be_visible()
+    page.goto(live_server.url + first)
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+    assert "Banc du square" not in page.content()
+
+
+def test_an_error_answer_never_becomes_the_last_copy(page, browser_context, live_server, monkeypatch):
+    rid, track = tracked_report(live_server, "Fresque du passage")
+    page.goto(live_server.url + track)
+    wait_until_kept(page, track)
+    wait_for_service_worker(page)
+
+    # A link that opens nothing (404) leaves the kept page alone.
+    page.goto(live_server.url + "/track/not-a-token")
+    expect(page.get_by_role("heading", name="Cette page n'existe pas (ou plus).")).to_be_visible()
+    assert kept_tracking_pages(page) == [track]
+
+    # The server fails (5xx): the phone shows the copy it has, and keeps it as it was.
+    real_view = public.public_view
+
+    def broken(db, report_id):
+        raise ApiError(503, "maintenance")
+
+    monkeypatch.setattr(public, "public_view", broken)
+    page.goto(live_server.url + track)
+    expect(page.locator(".offline-note")).to_have_text(OFFLINE_NOTE)
+    expect(page.get_by_role("heading", name="Fresque du passage")).to_be_visible()
+    assert kept_tracking_pages(page) == [track]
+
+    # The report is gone (a 404 for this very page: erased on the resident's request): so is its copy.
+    monkeypatch.setattr(public, "public_view", lambda db, report_id: None if report_id == rid else real_view(db, report_id))
+    page.goto(live_server.url + track)
+    expect(page.get_by_role("heading", name="Cette page n'existe pas (ou plus).")).to_be_visible()
+    assert kept_tracking_pages(page) == []
+    browser_context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+
+
+def test_a_page_the_phone_does_not_keep_opens_as_the_offline_page_whose_links_work(page, browser_context, live_server,
+                                                                                   login, no_script_errors):
+    open_app(page, live_server, login)
+    browser_context.set_offline(True)
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+    assert page.url == live_server.url + "/worksites"  # "Réessayer" opens this address again
+
+    page.get_by_role("link", name="Ouvrir l'application terrain").click()
+    wait_ready(page)
+    log_encounter(page)  # the app works offline: the encounter waits in the outbox
+    assert outbox.states(page) == ["waiting"]
+
+    page.goto(live_server.url + "/coordinator")
+    page.get_by_role("link", name="Signaler un chantier").click()
+    expect(page.get_by_role("heading", name="Signaler un petit chantier")).to_be_visible()
+
+
+def test_the_offline_page_speaks_the_browsers_language(phone, live_server):
+    page = phone(locale="en-GB")
+    page.goto(live_server.url + "/report")
+    wait_for_service_worker(page)
+    page.context.set_offline(True)
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.get_by_role("link", name="Open the field app")).to_be_visible()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_offline_pages_are_accessible_and_fit_the_screen(phone, live_server, size, assert_no_serious_axe_violations):
+    page = phone(size)
+    _, track = tracked_report(live_server, "Réparer la fontaine de la place Notre-Dame et ses abords")
+    page.goto(live_server.url + track)
+    wait_until_kept(page, track)
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".offline-note")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= size[0]
+    assert_no_serious_axe_violations(page)
+    shoot(page, "offline-track")
+
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= size[0]
+    assert_no_serious_axe_violations(page)
+    shoot(page, "offline-page")
+    # Every link is a thumb-sized target.
+    for link in page.locator("main a").all():
+        assert link.bounding_box()["height"] >= 44, link.inner_text()
+
+
+def test_office_pages_pass_through_and_are_never_kept(page, browser_context, live_server, login, no_script_errors):
+    login(page, live_server, "coordinator")
+    page.goto(live_server.url + "/app")
+    wait_for_service_worker(page)
+    page.goto(live_server.url + "/coordinator")  # through the service worker, from the network
+    expect(page.get_by_role("heading", name="Vue d'ensemble de la couverture")).to_be_visible()
+    kept = page.evaluate("""async () => {
+      const urls = [];
+      for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(r.url);
+      return urls; }""")
+    assert kept and not [url for url in kept if "/coordinator" in url]
+
+    browser_context.set_offline(True)
+    page.goto(live_server.url + "/coordinator")
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+    assert "couverture" not in page.content()
