@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from . import __version__, accesslog, assets, errors, faults, i18n, localtime, migrations, privacy, refdata, vocab
 from .mail import sender as mail_sender
+from .field import bootstrap as field_bootstrap
 from .db import for_settings as db_for_settings
 from .bodylimit import BodyLimitMiddleware
 from .middleware import HostCheckMiddleware, OriginCheckMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -176,5 +177,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.signer = signer
     app.state.limits = Limits.from_settings(settings)
     app.state.static_hashes = hashes
+    app.state.bootstrap_versions = field_bootstrap.Versions()
     app.state.templates = make_templates(settings, hashes)
     return app

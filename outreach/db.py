@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ class Store:
         self._writer: sqlite_utils.Database | None = None
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
+        self._checkpointer = _Checkpointer(self.path, busy_timeout, self._write_lock) if autocheckpoint else None
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection, for reads (writes go through ``write()``)."""
@@ -85,14 +87,18 @@ class Store:
         with self._write_lock:
             db = self._writer
             if db is None:
-                db = self._writer = connect(self.path, busy_timeout=self.busy_timeout,
-                                            autocheckpoint=self.autocheckpoint, cache_kib=WRITER_CACHE_KIB)
+                # No automatic checkpoint inside the writer's COMMIT: the checkpointer does them.
+                db = self._writer = connect(self.path, busy_timeout=self.busy_timeout, autocheckpoint=False,
+                                            cache_kib=WRITER_CACHE_KIB)
+                db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
                 with self._all_lock:
                     self._all.append(db)
             outermost = not db.conn.in_transaction  # a write() inside a write() is a savepoint
             try:
                 with db.atomic():
                     yield db
+                if outermost and self._checkpointer is not None:
+                    self._checkpointer.committed()
             except BaseException:
                 # A COMMIT that failed (disk full, I/O error) may leave the transaction open;
                 # the next write on the writer connection must not nest inside it.
@@ -129,7 +135,7 @@ class Store:
             with self.write() as db:
                 for job in jobs:
                     try:
-                        with db.atomic():
+                        with savepoint(db.conn, "job"):
                             job.result = job.fn(db)
                     except Exception as error:  # this call's own failure: its savepoint is undone
                         job.error = error
@@ -146,6 +152,8 @@ class Store:
                 job.done = True
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._all_lock:
             for db in self._all:
                 try:
@@ -155,6 +163,24 @@ class Store:
             self._all.clear()
         self._local = threading.local()
         self._writer = None
+
+
+@contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A savepoint under a fixed name (``db.atomic()`` names each one anew, a statement prepared every time).
+
+    Rolled back on error, unless the error ended the whole transaction; SQLite allows the same
+    name nested (ROLLBACK TO and RELEASE find the innermost).
+    """
+    conn.execute(f'SAVEPOINT "{name}"')
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+            conn.execute(f'RELEASE SAVEPOINT "{name}"')
+        raise
+    conn.execute(f'RELEASE SAVEPOINT "{name}"')
 
 
 class _Job:
@@ -167,6 +193,84 @@ class _Job:
         self.result = None
         self.error: BaseException | None = None
         self.done = False
+
+
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # once checkpointed, a larger log file is truncated back to this
+
+
+class _Checkpointer:
+    """Passive WAL checkpoints on a thread of their own, shortly after commits.
+
+    A PASSIVE checkpoint copies what it can without waiting for readers or writers, so the writer
+    keeps committing meanwhile (and sqlite3 releases the GIL while it copies). But the log starts
+    over only when a write begins after a checkpoint that left nothing behind, which under steady
+    writes never happens: the log grew past 200 MB in a minute of ingest. So each round ends with
+    a second pass under the writers' lock, copying only what was committed during the first
+    (a few milliseconds), and the next write starts the log over. ``PAUSE`` gathers the commits
+    of a busy moment into one round (a page changed by many commits is copied once). Started by
+    the first commit; ``stop()`` ends it (``Store.close``).
+    """
+
+    PAUSE = 0.2  # seconds between a commit and the checkpoint that copies it
+    # As SQLite's automatic checkpoint: none while the log is under 1,000 pages (of 4 KiB). A small
+    # log costs nothing to keep, and the first write of a full disk still fails on it (503) rather
+    # than landing in the space a restarted log would reuse.
+    MIN_LOG_BYTES = 1000 * 4096
+
+    def __init__(self, path: Path, busy_timeout: float, write_lock):
+        self.path = path
+        self.wal = Path(f"{path}-wal")
+        self.busy_timeout = busy_timeout
+        self._write_lock = write_lock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def committed(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._stop.clear()
+                    self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+                    self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wake.set()
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _run(self) -> None:
+        conn = None
+        try:
+            while not self._stop.is_set():
+                self._wake.wait()
+                if self._stop.wait(self.PAUSE):
+                    break
+                self._wake.clear()
+                try:
+                    if os.path.getsize(self.wal) < self.MIN_LOG_BYTES:
+                        continue
+                    if conn is None:
+                        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=self.busy_timeout)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # What was committed meanwhile, under the writers' lock: the next write starts the log over.
+                    while not self._stop.is_set():
+                        if self._write_lock.acquire(timeout=0.1):  # (a Store closed from inside a write)
+                            try:
+                                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                            finally:
+                                self._write_lock.release()
+                            break
+                except (sqlite3.Error, OSError):
+                    pass  # a busy or vanished database: the next commit tries again
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 def for_settings(settings) -> Store:
@@ -188,9 +292,11 @@ def backup(source: Path | str, target: Path | str) -> None:
 
 # Multi-row INSERT statements: sqlite3's executemany() releases and retakes the GIL on every
 # row, so a writer that shares the interpreter with other threads (the event loop, readers)
-# waits for the GIL once per row; one statement per chunk of rows waits once per chunk. A few
-# chunk sizes only, so that the statement cache keeps every shape prepared.
-CHUNKS = (64, 16, 4, 1)
+# waits for the GIL once per row; one statement per chunk of rows waits once per chunk (and
+# under load each wait can last the interpreter's switch interval, 5 ms). Powers of two up
+# to 128: any batch in at most a handful of statements (100 rows: 64 + 32 + 4), and few
+# enough shapes that the statement cache keeps every one prepared.
+CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement
 _SHAPES: dict[tuple[str, int, int, str], str] = {}
 

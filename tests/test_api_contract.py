@@ -10,16 +10,22 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from conftest import signed_in_client
 from outreach.web import SESSION_COOKIE
 
 EXAMPLES = 25
+# A body past the documented limits (more than 500 entries, more than 1 MiB) is refused with 413, as
+# DESIGN.md §4 says: a rejection like schemathesis' own list of them (which leaves 413 out, so that
+# a generated list of 501 entries failed the run now and then).
+CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
+    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]}}})
 
 
 def operations(app):
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=CONFIG)
     for result in schema.get_all_operations():
         yield result.ok()
 

@@ -67,11 +67,12 @@ def small_disk(path: Path, size_mb: int):
 def fill(directory: Path) -> Path:
     """Write a file until the disk says ENOSPC; return it (delete it to free the space)."""
     filler = directory / "filler"
-    with open(filler, "wb") as f:
+    # Unbuffered: a buffered file kept the chunk that did not fit and failed again on close,
+    # whenever the free space was not a whole number of chunks.
+    with open(filler, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     return filler

@@ -89,3 +89,45 @@ def test_reads_through_db_see_a_write_once_committed(store):
         # Another connection: the write is not committed yet.
         assert reader.execute("select count(*) from t").fetchone()[0] == 0
     assert reader.execute("select count(*) from t").fetchone()[0] == 1
+
+
+def wait_until(condition, seconds: float = 10) -> bool:
+    deadline = threading.Event()
+    timer = threading.Timer(seconds, deadline.set)
+    timer.start()
+    try:
+        while not condition():
+            if deadline.wait(0.01):
+                return condition()
+        return True
+    finally:
+        timer.cancel()
+
+
+def test_the_writer_never_checkpoints_inside_its_commit_a_thread_of_its_own_does(tmp_path):
+    store = Store(tmp_path / "c.db")
+    try:
+        with store.write() as db:
+            db.execute("create table blobs (b blob)")
+            assert db.execute("pragma wal_autocheckpoint").fetchone()[0] == 0
+        with store.write() as db:
+            db.conn.executemany("insert into blobs values (?)", [(b"x" * 4000,) for _ in range(1500)])
+        # The rows reach the database file itself (not only the log) without another write.
+        assert wait_until(lambda: (tmp_path / "c.db").stat().st_size > 5_000_000)
+        checkpointer = store._checkpointer._thread
+        assert checkpointer.is_alive()
+    finally:
+        store.close()
+    assert not checkpointer.is_alive()  # closing the store ends it
+
+
+def test_with_litestream_beside_the_server_nothing_checkpoints(tmp_path):
+    store = Store(tmp_path / "l.db", autocheckpoint=False)
+    try:
+        with store.write() as db:
+            db.execute("create table blobs (b blob)")
+            db.conn.executemany("insert into blobs values (?)", [(b"x" * 4000,) for _ in range(1500)])
+        assert store._checkpointer is None
+        assert (tmp_path / "l.db").stat().st_size < 1_000_000  # everything still in the log, for Litestream
+    finally:
+        store.close()

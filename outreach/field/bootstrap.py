@@ -3,6 +3,7 @@ outings and teammates, the choices and limits its forms need."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 from sqlite_utils import Database
@@ -47,3 +48,32 @@ def version(data: dict) -> str:
     """
     return '"' + content_hash(data)[:32] + '"'
 
+
+
+class Versions:
+    """Each user's bootstrap version, kept until something bootstrap shows changes.
+
+    Every sync answer carries it, and building bootstrap to hash it costs about 1 ms a request.
+    Every write to the tables bootstrap reads moves a counter (``bootstrap_generation``, kept by
+    triggers: migration m210), so a version is kept under (user, language, counter, day): exact,
+    a coordinator's new or cancelled outing changes it at once, and the day rolls plans over.
+    One per application (the counter is one database's).
+    """
+
+    LIMIT = 10_000  # users x languages: forgotten all at once past this
+
+    def __init__(self):
+        self._known: dict[tuple, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, db: Database, user: dict, locale: str = "fr") -> str:
+        (generation,) = db.execute("select n from bootstrap_generation").fetchone()
+        key = (user["id"], user["display_name"], user["role"], locale, generation, date.today())
+        found = self._known.get(key)
+        if found is None:
+            found = version(for_user(db, user, locale))
+            with self._lock:
+                if len(self._known) >= self.LIMIT:
+                    self._known.clear()
+                self._known[key] = found
+        return found

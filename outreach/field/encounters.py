@@ -257,8 +257,24 @@ def _fill_zones(db: Database, cleans: list[dict]) -> None:
             clean["zone"] = fill(clean["location"])
 
 
+def _built(ctx, entry: dict, clean: dict) -> tuple[tuple, list[tuple], tuple]:
+    """What ``store_many`` writes for one new encounter: its row, its tools' rows, what the aggregates count."""
+    row = _row(ctx, entry, clean)
+    return row, [(entry["id"], tool) for tool in clean["tools"]], (*_counted(row), clean["tools"])
+
+
+def prebuild(db: Database, ctx, batch: list[tuple[dict, dict]]) -> list[tuple]:
+    """``_built`` for a checked batch, zones filled first: done before the write lock (``sync.prepare``)
+    so that the writer only writes. Read-only; the writer uses it when the entry is new."""
+    _fill_zones(db, [clean for entry, clean in batch])
+    return [_built(ctx, entry, clean) for entry, clean in batch]
+
+
 def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
-    """Store a batch of encounters: new ones with one statement per table, newer versions one by one."""
+    """Store a batch of encounters: new ones with one statement per table, newer versions one by one.
+
+    An entry may carry ``prebuilt`` (from ``prebuild``): its rows, built outside the write lock.
+    """
     fresh = [(entry, clean) for entry, clean, update in batch if not update]
     for entry, clean, update in batch:
         if update:
@@ -266,10 +282,10 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if not fresh:
         return
     conn = db.conn
-    _fill_zones(db, [clean for entry, clean in fresh])
-    rows = [_row(ctx, entry, clean) for entry, clean in fresh]
-    insert_rows(conn, HEAD, len(COLUMNS), rows)
-    insert_rows(conn, TOOL_HEAD, 2, [(entry["id"], tool) for entry, clean in fresh for tool in clean["tools"]])
+    _fill_zones(db, [clean for entry, clean in fresh if entry.get("prebuilt") is None])
+    built = [entry.get("prebuilt") or _built(ctx, entry, clean) for entry, clean in fresh]
+    insert_rows(conn, HEAD, len(COLUMNS), [b[0] for b in built])
+    insert_rows(conn, TOOL_HEAD, 2, [tool for b in built for tool in b[1]])
     contacts = [
         _contact_row(ctx, entry["id"], clean)
         for entry, clean in fresh if clean["follow_up"] is not None
@@ -277,8 +293,8 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
     # The aggregates, from the very values just inserted.
-    stats.add_encounter_rows(db, [(*_counted(r), clean["tools"]) for r, (entry, clean) in zip(rows, fresh)])
-    stats.add_age_rows(db, map(_aged, rows))
+    stats.add_encounter_rows(db, [b[2] for b in built])
+    stats.add_age_rows(db, [_aged(b[0]) for b in built])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:

@@ -26,7 +26,7 @@ from .. import refdata
 from . import encounters, outings
 from ..worksites import intake
 from ..canonical import canonical, canonical_bytes, content_hash  # noqa: F401 (canonical, content_hash: part of this module's API)
-from ..db import insert_rows
+from ..db import insert_rows, savepoint
 from ..i18n import gettext as _
 from ..settings import Settings
 from ..validation import (DEVICE_ID_RE, Refused, echoed_id, hostile_values, is_device_id, is_int, is_text, is_uuid,
@@ -46,6 +46,9 @@ class Kind:
     store: Callable  # (db, ctx, entry, clean, *, update) -> None; may raise validation.Refused
     may_update: Callable  # (db, ctx, entry_id, first_author) -> bool
     store_many: Callable | None = None  # (db, ctx, [(entry, clean, update)]) -> None: a faster store() for batches
+    # (db, ctx, [(entry, clean)]) -> [prebuilt]: store_many's rows, built in prepare() outside the write
+    # lock; each reaches store_many as entry["prebuilt"] (used when the entry turns out new)
+    prebuild: Callable | None = None
     # How far from the server's clock created_at may be (ahead, back); None: any time.
     created_within: tuple[timedelta, timedelta] | None = None
     may_create: Callable | None = None  # (db, ctx, entry_id) -> reason or None: a row may exist before any sync
@@ -54,7 +57,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "encounter": Kind(encounters.validate, encounters.store, encounters.may_update, encounters.store_many,
-                      check_links=encounters.check_links),
+                      prebuild=encounters.prebuild, check_links=encounters.check_links),
     "outing": Kind(outings.validate, outings.store, outings.may_update, may_create=outings.may_create),
     # A report filed by a worker with a resident, or by a resident alone (no user).
     "report": Kind(intake.validate_report, intake.store_report, intake.may_update_report,
@@ -224,18 +227,28 @@ class _Entry:
     created_at: str
     clean: dict
     update: bool = False
+    prebuilt: object = None  # the kind's rows, built before the write lock (Kind.prebuild)
 
     def stored(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash, "created_at": self.created_at}
+        entry = {"id": self.id, "kind": self.kind, "version": self.version, "hash": self.hash,
+                 "created_at": self.created_at}
+        if self.prebuilt is not None:
+            entry["prebuilt"] = self.prebuilt
+        return entry
 
 
 @dataclass
 class Batch:
-    """A request's entries once checked: the ones ready to store, and the answers already known."""
+    """A request's entries once checked: the ones ready to store, and the answers already known.
+
+    ``settled``: nothing to write (every entry answered already, the device's record fresh), so the
+    answer needs no write transaction: ``settled_answer(batch)``.
+    """
 
     ctx: Context
     results: list
     ready: list[_Entry]
+    settled: bool = False
 
 
 def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | None = None,
@@ -251,13 +264,69 @@ def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | 
     results: list = [None] * len(entries)
     ready: list[_Entry] = []
     seen: set[str] = set()
+    stored = _stored_versions(db, entries)
     for index, raw in enumerate(entries):
-        outcome = _prepare(ctx, index, raw, seen)
+        outcome = _prepare(ctx, index, raw, seen, stored)
         if isinstance(outcome, _Entry):
             ready.append(outcome)
         else:
             results[index] = outcome
-    return Batch(ctx, results, ready)
+    _prebuild(db, ctx, ready)
+    return Batch(ctx, results, ready, settled=not ready and _device_fresh(db, ctx))
+
+
+def _prebuild(db: Database, ctx: Context, ready: list[_Entry]) -> None:
+    """Let each kind build its rows now, outside the write lock, so that the writer only writes."""
+    by_kind: dict[str, list[_Entry]] = {}
+    for entry in ready:
+        if KINDS[entry.kind].prebuild is not None:
+            by_kind.setdefault(entry.kind, []).append(entry)
+    for name, group in by_kind.items():
+        for entry, built in zip(group, KINDS[name].prebuild(db, ctx, [(e.stored(), e.clean) for e in group])):
+            entry.prebuilt = built
+
+
+def settled_answer(batch: Batch) -> dict:
+    """The answer to a settled batch (``Batch.settled``): no write needed."""
+    return {"server_time": batch.ctx.received_at, "results": batch.results}
+
+
+DEVICE_SEEN_EVERY = timedelta(minutes=1)  # a device's last_seen is kept to this, when a sync writes nothing else
+
+
+def _device_fresh(db: Database, ctx: Context) -> bool:
+    """Whether the device's record already says what a write would (same user and app version, seen lately)."""
+    if not ctx.device_id or ctx.user is None:
+        return True
+    row = db.execute("select user_id, last_seen, app_version from devices where id = ?", [ctx.device_id]).fetchone()
+    if row is None or row[0] != ctx.user["id"] or (ctx.app_version is not None and row[2] != ctx.app_version):
+        return False
+    seen = parse_time(row[1]) if row[1] else None
+    return seen is not None and ctx.now - seen < DEVICE_SEEN_EVERY
+
+
+def _stored_versions(db: Database, entries: list) -> dict[tuple[str, int], tuple]:
+    """``(id, version) -> (hash, kind, user_id, received_at)`` of the stored versions these entries name.
+
+    Read outside the write transaction: a stored version never changes, so an entry found here
+    with the same content is a replay, answered without checking it again; anything else is
+    compared with the history again inside the write transaction.
+    """
+    ids = []
+    for raw in entries:
+        if raw.__class__ is dict:
+            entry_id = raw.get("id")
+            if entry_id.__class__ is str and len(entry_id) == 36:
+                ids.append(entry_id.lower())
+    found: dict[tuple[str, int], tuple] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for entry_id, version, *rest in db.execute(
+            f"select entry_id, version, hash, kind, user_id, received_at from entry_versions "
+            f"where entry_id in ({','.join('?' * len(chunk))})", chunk,
+        ):
+            found[(entry_id, version)] = tuple(rest)
+    return found
 
 
 def write_batch(db: Database, batch: Batch) -> dict:
@@ -283,7 +352,7 @@ def write_batch(db: Database, batch: Batch) -> dict:
             results[entry.index] = answer
     if new:
         try:
-            with db.atomic():
+            with savepoint(db.conn, "batch"):
                 _write_all(db, ctx, new)
             for entry in new:
                 results[entry.index] = _stored_result(entry, received)
@@ -306,14 +375,20 @@ def _rejected(entry_id, errors: dict) -> dict:
     return {"id": entry_id, "status": "rejected", "errors": errors, "message": _summary(errors)}
 
 
-def _prepare(ctx: Context, index: int, raw, seen: set[str]):
-    """An _Entry ready to store, or the 'rejected' result saying why not."""
+def _prepare(ctx: Context, index: int, raw, seen: set[str], stored: dict | None = None):
+    """An _Entry ready to store, or the answer already known: 'rejected' saying why, or 'unchanged' (a replay)."""
     if raw.__class__ is dict and ENTRY_FIELDS.issuperset(raw):
         # The usual case, checked without building messages; anything odd takes the full path.
         entry_id, kind, version, created, data = raw.get("id"), raw.get("kind"), raw.get("version"), raw.get("created_at"), raw.get("data")
         if (is_uuid(entry_id) and kind.__class__ is str and kind in ctx.kinds and is_int(version) and 1 <= version <= MAX_VERSION
                 and data.__class__ is dict and (created is None or _created_ok(ctx, kind, created))):
             entry_id = entry_id.lower()
+            same = stored.get((entry_id, version)) if stored else None
+            if same is not None and entry_id not in seen:
+                replay = _replayed(ctx, entry_id, kind, data, same)
+                if replay is not None:
+                    seen.add(entry_id)
+                    return replay
             if entry_id not in seen:
                 try:
                     check = KINDS[kind].validate(ctx, data)
@@ -341,6 +416,25 @@ def _prepare(ctx: Context, index: int, raw, seen: set[str]):
     if check.errors:
         return _rejected(entry_id, check.errors)
     return _ready(ctx, index, entry_id, entry["kind"], entry["version"], entry.get("created_at"), entry["data"], check.clean)
+
+
+def _replayed(ctx: Context, entry_id: str, kind: str, data: dict, same: tuple) -> dict | None:
+    """'unchanged' when this very content is stored under this id and version by this author, else None.
+
+    The stored version passed every check when it arrived, so its replay is answered as such
+    without checking it again: a phone that lost an answer gets its receipt even when a rule
+    has moved since (a zone retired, a year gone by).
+    """
+    stored_hash, stored_kind, user_id, received_at = same
+    if stored_kind != kind or user_id != ctx.user_id:
+        return None
+    try:
+        digest = sha256(canonical_bytes(data)).hexdigest()
+    except (ValueError, RecursionError):  # NaN, a lone surrogate, absurd nesting: never stored, so no replay
+        return None
+    if digest != stored_hash:
+        return None
+    return {"id": entry_id, "status": "unchanged", "hash": digest, "received_at": received_at}
 
 
 def _created_ok(ctx: Context, kind: str, created: str) -> bool:
@@ -376,12 +470,15 @@ def _histories(db: Database, ids: list[str]) -> dict[str, list[dict]]:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in db.query(
+        # conn.execute, not db.query: inside the writer's lock, one statement instead of three
+        # (sqlite-utils wraps a query in a savepoint of its own).
+        for entry_id, version, digest, kind, user_id, received_at in db.conn.execute(
             f"select entry_id, version, hash, kind, user_id, received_at from entry_versions "
             f"where entry_id in ({marks}) order by entry_id, version",
             chunk,
         ):
-            out.setdefault(row["entry_id"], []).append(row)
+            out.setdefault(entry_id, []).append({"entry_id": entry_id, "version": version, "hash": digest, "kind": kind,
+                                                 "user_id": user_id, "received_at": received_at})
     return out
 
 

@@ -24,12 +24,12 @@ async def sync_entries(request: Request):
         device_id, app_version, entries = sync.check_envelope(body)
     except sync.RequestError as error:
         raise ApiError(error.status, error.message, error.detail)
+    versions, locale = request.app.state.bootstrap_versions, request.scope.get("outreach.locale", "fr")
     # A report filed with a resident: the worker hands the resident its private tracking link.
-    answer = await store_entries(request, user, entries, device_id=device_id, app_version=app_version)
-    # Sync is two-way: the answer says which bootstrap is current, so the phone refetches it
-    # (a coordinator's new or cancelled outing) only when it changed.
-    answer["bootstrap_version"] = field_bootstrap.version(
-        await run_db(request, field_bootstrap.for_user, user, request.scope.get("outreach.locale", "fr")))
+    # Sync is two-way: the answer says which bootstrap is current (read once the batch is stored),
+    # so the phone refetches it (a coordinator's new or cancelled outing) only when it changed.
+    answer = await store_entries(request, user, entries, device_id=device_id, app_version=app_version,
+                                 then=lambda db: {"bootstrap_version": versions.get(db, user, locale)})
     return json_response(answer)
 
 

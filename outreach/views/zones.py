@@ -17,7 +17,9 @@ from starlette.responses import RedirectResponse
 from .. import vocab
 from ..i18n import gettext as _
 from ..web import current_user, read_form, read_upload, render, run_db, write_db
-from ..zones import geojson, importer
+
+# ..zones.geojson and ..zones.importer are imported where used: they load shapely (some 25 MB),
+# which a server that never imports zones does without.
 
 PENDING_HOURS = 24
 SHA_RE = re.compile(r"^[0-9a-f]{64}\Z")
@@ -32,6 +34,8 @@ def _pending_dir(request: Request) -> Path:
 
 def _mapping(form) -> tuple[geojson.Mapping | None, dict, dict]:
     """The property names chosen in the form; errors name each field."""
+    from ..zones import geojson
+
     values = {k: str(form.get(k, "")).strip()[:80] for k in ("code", "name", "population")}
     errors = {}
     for k, v in values.items():
@@ -51,6 +55,8 @@ def _mapping(form) -> tuple[geojson.Mapping | None, dict, dict]:
 
 
 def _page(request: Request, status: int = 200, **ctx):
+    from ..zones import geojson
+
     ctx.setdefault("values", {"code": "code", "name": "nom", "population": "population"})
     ctx.setdefault("errors", {})
     q = request.query_params
@@ -66,6 +72,8 @@ async def import_page(request: Request):
 
 
 async def import_preview(request: Request):
+    from ..zones import geojson, importer
+
     form, raw = await read_upload(request, geojson.MAX_FILE_BYTES)
     mapping, values, errors = _mapping(form)
     if not raw:
@@ -87,6 +95,8 @@ async def import_preview(request: Request):
 
 
 async def import_confirm(request: Request):
+    from ..zones import geojson, importer
+
     form = await read_form(request)
     digest = str(form.get("digest", ""))
     mapping, values, errors = _mapping(form)

@@ -3,6 +3,8 @@
 The index (a shapely STRtree of prepared polygons) is built once per process and kept while
 the zones' fingerprint (codes, shape hashes, active flags) stays the same: the check is one
 small query over the zones table, so the sync path pays for a rebuild only after an import.
+shapely and numpy (some 25 MB) are imported only when there are boundaries to index: a server
+that never places a point, or has no boundaries, never loads them.
 A point on a border shared by several zones goes to the smallest code among the zones whose
 closed polygon covers it, so the answer never depends on the order of the file or of the tree.
 """
@@ -12,9 +14,6 @@ from __future__ import annotations
 import json
 import threading
 
-import numpy as np
-import shapely
-from shapely.geometry import shape
 from sqlite_utils import Database
 
 from ..coordinator import stats
@@ -34,6 +33,13 @@ class ZoneIndex:
     def __init__(self, rows: list[tuple[str, str]]):
         rows = sorted(rows)
         self.codes = [code for code, _ in rows]
+        self.tree = None
+        if not rows:
+            return
+        import numpy as np
+        import shapely
+        from shapely.geometry import shape
+
         self.geoms = np.array([shape(json.loads(boundary)) for _, boundary in rows], dtype=object)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
@@ -46,6 +52,9 @@ class ZoneIndex:
         n = len(lons)
         if not n or not self.codes:
             return [None] * n
+        import numpy as np
+        import shapely
+
         points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
         hits = self.tree.query(points, predicate="intersects")  # closed polygons: borders count
         best = np.full(n, len(self.codes), dtype=np.int64)
