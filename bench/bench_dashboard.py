@@ -115,13 +115,15 @@ def generate(path: Path, encounters: int, outings: int, reports: int, seed: int 
     return time.perf_counter() - t0
 
 
-def timed(client, url: str, repeat: int = 5, stream: bool = False) -> tuple[float, int]:
-    """Median wall time (ms) of GET url through the app, and the size of the last body."""
+def timed(client, url: str, repeat: int = 5, form: dict | None = None) -> tuple[float, int]:
+    """Median wall time (ms) of GET url (POST ``form`` when given) through the app, and the size
+    of the last body."""
     times, size = [], 0
-    client.get(url)  # warm the page cache and the template
+    fetch = (lambda: client.post(url, data=form)) if form is not None else (lambda: client.get(url))
+    fetch()  # warm the page cache and the template
     for _ in range(repeat):
         t0 = time.perf_counter()
-        r = client.get(url)
+        r = fetch()
         times.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, (url, r.status_code, r.text[:300])
         size = len(r.content)
@@ -151,15 +153,17 @@ def measure(path: Path) -> dict[str, tuple[float, int]]:
         out["overview (1 year)"] = timed(client, f"/coordinator?start={today - timedelta(days=364)}&end={today}")
         out["filtered list"] = timed(client, f"/coordinator/encounters?zone=secteur-3&tool=petition&outcome=conversation"
                                              f"&start={today - timedelta(days=90)}&end={today}")
-        month = f"start={today.replace(day=1) - timedelta(days=30)}&end={today.replace(day=1) - timedelta(days=1)}"
-        out["CSV export, one month"] = timed(client, f"/coordinator/exports/encounters.csv?{month}", repeat=3)
+        # Downloads are POSTs with the exports page's CSRF token (each one writes the audit log).
+        month = {"start": str(today.replace(day=1) - timedelta(days=30)), "end": str(today.replace(day=1) - timedelta(days=1)),
+                 "csrf_token": _csrf(client, "/coordinator/exports")}
+        out["CSV export, one month"] = timed(client, "/coordinator/exports/encounters.csv", repeat=3, form=month)
     return out
 
 
-def _csrf(client) -> str:
+def _csrf(client, url: str = "/login") -> str:
     import re
 
-    page = client.get("/login").text
+    page = client.get(url).text
     m = re.search(r'name="csrf_token" value="([^"]+)"', page)
     return m.group(1) if m else ""
 

@@ -20,7 +20,8 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from outreach.worksites import states as rs  # noqa: E402
 from outreach import users  # noqa: E402
-from outreach.worksites import open311, triage as report_triage, intake as reports
+from outreach.field import sync  # noqa: E402
+from outreach.worksites import open311, public, triage as report_triage  # noqa: E402
 from outreach.app import create_app  # noqa: E402
 from outreach.settings import Settings  # noqa: E402
 
@@ -46,7 +47,8 @@ def seed(store, n: int) -> str:
                     "address": f"{rnd.randrange(1, 120)} rue de l'Exemple", "where_detail": "", "photos": photos,
                     "wants_to_help": rnd.random() < 0.3, "reporter": None}
             entry = {"id": rid, "kind": "report", "version": 1, "created_at": received, "data": data}
-            result = reports.submit_report(db, entry, received_at=received)
+            # The same intake as /report and the sync API, as if the report arrived then.
+            [result] = sync.process(db, None, [entry], now=when)["results"]
             assert result["status"] == "created", result
             status = rnd.choices(statuses, weights)[0]
             if status != "submitted":
@@ -94,14 +96,14 @@ def main(n: int = 10_000) -> None:
                                                         "date_to": "2026-08-31"})),
             ("text search 'numéro 99'", lambda: page({"status": "all", "q": "numéro 99"})),
             ("one report's detail", lambda: report_triage.detail(db, some_id)),
-            ("nearby (150 m, same category)", lambda: reports.nearby_open(db, "planting", 45.18, 5.725)),
+            ("nearby (150 m, same category)", lambda: public.nearby_open(db, "planting", 45.18, 5.725)),
             ("Open311 GET requests (last 90 days)", lambda: open311.list_requests(db, {}, base_url="http://x")),
         ]
         print(f"triage queries on {n} reports (median / max over 20 runs, ms)")
         for label, fn in cases:
             med, worst = timed(fn)
             print(f"  {label:<34} {med:7.2f} / {worst:7.2f}")
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             r = client.post("/api/v1/session", json={"email": email, "password": "bench-password-1"})
             assert r.status_code == 200
             print("whole HTTP pages through Starlette (median / max over 20 runs, ms)")
