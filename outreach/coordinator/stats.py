@@ -119,6 +119,16 @@ _UPSERT_TOOLS = (
 )
 
 
+def _count(cells: dict[tuple, list[int]], key: tuple, people: int) -> None:
+    """One more encounter of ``people`` people in the summary cell ``key``: [encounters, people]."""
+    cell = cells.get(key)
+    if cell is None:
+        cells[key] = [1, people]
+    else:
+        cell[0] += 1
+        cell[1] += people
+
+
 def add_encounter_rows(db: Database, rows) -> None:
     """``add_encounters`` for a batch whose stored values are at hand (the sync ingest).
 
@@ -136,20 +146,9 @@ def add_encounter_rows(db: Database, rows) -> None:
         for key in (("all", day, zone, ""), ("outcome", day, zone, outcome if outcome is not None else ""),
                     ("interest", day, zone, interest if interest is not None else ""),
                     ("place_type", day, zone, place_type if place_type is not None else "")):
-            cell = enc.get(key)
-            if cell is None:
-                enc[key] = [1, people]
-            else:
-                cell[0] += 1
-                cell[1] += people
+            _count(enc, key, people)
         for tool in tools:
-            key = (zone, tool, interest, day)
-            cell = tools_agg.get(key)
-            if cell is None:
-                tools_agg[key] = [1, people]
-            else:
-                cell[0] += 1
-                cell[1] += people
+            _count(tools_agg, (zone, tool, interest, day), people)
     # Keys are distinct within each statement (summed above), so a multi-row upsert is exact.
     head, tail = _UPSERT_ENCOUNTERS
     insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in enc.items()], tail)
@@ -175,13 +174,7 @@ def add_age_rows(db: Database, rows) -> None:
     for occurred_at, zone, band, people in rows:
         if band is None:
             continue
-        key = (day_of(occurred_at, tz), zone if zone is not None else "", band)
-        cell = ages.get(key)
-        if cell is None:
-            ages[key] = [1, people]
-        else:
-            cell[0] += 1
-            cell[1] += people
+        _count(ages, (day_of(occurred_at, tz), zone if zone is not None else "", band), people)
     if ages:
         head, tail = _UPSERT_AGES
         insert_rows(db.conn, head, 5, [(*k, n, p) for k, (n, p) in ages.items()], tail)
