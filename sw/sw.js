@@ -22,13 +22,31 @@ const NAVIGATION_TIMEOUT_MS = 4000;
 self.OUTREACH_VERSION = VERSION;
 configure(__ENDPOINTS__); // the outbox's endpoints, from the route table
 
+// One failed fetch fails the whole install, and the browser tries again only at the next page
+// load: on a weak network the phone would stay without its offline app. So each file gets three tries.
+async function fetchKept(url, init) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(new Request(url, init));
+      if (response.ok || attempt === 3) return response;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+  }
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(PRECACHE.map(([url]) => url));
+    await Promise.all(PRECACHE.map(async ([url]) => {
+      const response = await fetchKept(url, {});
+      if (!response.ok) throw new Error(`${url}: ${response.status}`);
+      await cache.put(url, response);
+    }));
     // Pages are fetched without cookies: the shell must hold no one's data.
     for (const page of PAGES) {
-      const response = await fetch(new Request(page, { credentials: "omit", cache: "reload" }));
+      const response = await fetchKept(page, { credentials: "omit", cache: "reload" });
       if (response.ok) await cache.put(page, response);
     }
     // No skipWaiting here: the page asks for it between syncs ("new version — reload").

@@ -37,7 +37,15 @@ def wait_for_service_worker(page) -> None:
     """The service worker has installed and controls the page: the app now opens offline.
     Installing fetches the whole precache first: on a loaded 2-core machine that has taken over
     the 10 s every other wait gets, so this one waits up to 30 s."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    try:
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    except Exception as exc:
+        state = page.evaluate("""async () => {
+          const reg = await navigator.serviceWorker.getRegistration();
+          if (!reg) return "no registration";
+          return ["installing", "waiting", "active"].map((k) => `${k}: ${reg[k] ? reg[k].state : "-"}`).join(", ");
+        }""")
+        raise AssertionError(f"the service worker never took the page ({state})") from exc
 
 
 def open_app(page, live_server, login, who="field") -> dict:

@@ -36,6 +36,17 @@ class LaterClock(datetime):
         return datetime(2030, 1, 2, 8, 30, tzinfo=timezone.utc).astimezone(tz)
 
 
+class FrozenClock(datetime):
+    """The server's clock stopped when the test starts: the page kept on a first visit is fetched
+    a second time by the service worker, and a minute may turn in between."""
+
+    at = datetime.now(timezone.utc)
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.at.astimezone(tz)
+
+
 def tracked_report(live_server, title: str, status: str = "submitted") -> tuple[str, str]:
     """A resident's report received just now: (its id, the path of its private tracking page)."""
     with live_server.store.write() as db:
@@ -89,6 +100,7 @@ def test_the_last_tracking_page_reads_offline_with_the_time_of_its_copy(page, br
                                                                         no_script_errors, monkeypatch):
     # The team asked the resident a question: online, the page has a form to answer it.
     _, track = tracked_report(live_server, "Repeindre le mur de l'école", status="needs_info")
+    monkeypatch.setattr(public_views, "datetime", FrozenClock)
     answer = page.get_by_role("button", name="Envoyer ma réponse")
     # A link opened from a message: the phone's first visit. The page installs the service worker
     # and hands it this page to keep.
