@@ -13,6 +13,7 @@ each size with the smallest one: a ratio near 1 means the cost does not grow wit
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sqlite3
 import statistics
@@ -75,7 +76,7 @@ def generate(path: Path, encounters: int, outings: int, reports: int, seed: int 
         conn.executemany("insert into outing_members (outing_id, user_id) values (?, ?)", members)
     batch = 50_000
     for start in range(0, encounters, batch):
-        rows, tools = [], []
+        rows = []
         for _ in range(min(batch, encounters - start)):
             eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             when = _when(rng)
@@ -86,16 +87,13 @@ def generate(path: Path, encounters: int, outings: int, reports: int, seed: int 
                 round(45.16 + rng.random() * 0.04, 3) if located else None,
                 round(5.69 + rng.random() * 0.07, 3) if located else None,
                 rng.randint(1, 4), rng.choices(OUTCOMES, [5, 3, 2, 1, 1])[0], rng.choices(INTERESTS, [3, 4, 2])[0],
-                "", when, when,
+                "", when, when, json.dumps(sorted(rng.sample(TOOLS, rng.choice([0, 1, 1, 2, 2, 3]))), separators=(",", ":")),
             ))
-            for t in rng.sample(TOOLS, rng.choice([0, 1, 1, 2, 2, 3])):
-                tools.append((eid, t))
         with conn:
             conn.executemany(
                 "insert into encounters (id, version, hash, user_id, device_id, outing_id, occurred_at, place_type, zone, "
-                "lat, lon, people_count, outcome, interest, note, created_at, received_at) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany("insert into encounter_tools (encounter_id, tool) values (?, ?)", tools)
+                "lat, lon, people_count, outcome, interest, note, created_at, received_at, tools) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     with conn:
         rows = []
         for _ in range(reports):

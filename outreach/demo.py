@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from . import users, vocab
 from .coordinator import stats
+from .field.encounters import tools_json
 from .refdata import now_iso
 from .settings import REPO_ROOT
 
@@ -93,7 +94,7 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
             eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             at = start + timedelta(minutes=rng.randrange(180))
             lat, lon = centres[zone]
-            db["encounters"].insert(
+            row = (
                 {"id": eid, "version": 1, "hash": "demo", "user_id": rng.choice(field_ids), "device_id": "demo",
                  "outing_id": oid, "occurred_at": at.isoformat(), "place_type": rng.choice(place_types), "zone": zone,
                  "lat": round(lat + rng.uniform(-.004, .004), 3), "lon": round(lon + rng.uniform(-.004, .004), 3),
@@ -102,7 +103,8 @@ def seed(db: Database, encounters: int = 400) -> list[tuple[str, str, str]]:
                  "interest": rng.choice(interests), "note": "", "created_at": at.isoformat(), "received_at": at.isoformat(),
                  "updated_at": at.isoformat()}
             )
-            db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in rng.sample(tools, rng.randint(1, 3))])
+            row["tools"] = tools_json(rng.sample(tools, rng.randint(1, 3)))
+            db["encounters"].insert(row)
             stats.add_encounters(db, [eid])  # inserts are counted by their writer (migration m051)
     return created
 

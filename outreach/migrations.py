@@ -821,3 +821,67 @@ def m210_bootstrap_generation(db: Database) -> None:
         for event in ("insert", "update", "delete"):
             db.execute(f"create trigger if not exists bootstrap_generation_{table}_{event} after {event} on {table} "
                        f"begin update bootstrap_generation set n = n + 1; end")
+
+
+# An encounter's tools move into its row, as a JSON array of codes (sorted): the table
+# encounter_tools, keyed by the encounter's uuid, took one more b-tree write per tool on every
+# synced encounter at a random place in the key when the ids are random, and a page logged for
+# each at commit (bench/bench_sync_steps.py: 9 µs of 65 per entry with UUIDv4 ids). The name
+# stays, as a view, for every reader; a row inserted into it attaches a tool to its encounter
+# (counted, as any change to a counted encounter is: the update trigger), a row deleted takes it
+# off. The update and delete triggers read the tools from the row (json_each) instead of the table.
+TOOLS_VIEW = ("create view encounter_tools as select e.id as encounter_id, t.value as tool "
+              "from encounters e, json_each(e.tools) t")
+_TOOLS_FROM_TABLE = {
+    row: (f"from encounter_tools et where et.encounter_id = {row}.id and true", f"from json_each({row}.tools) et where true")
+    for row in ("old", "new")
+}
+_ENCOUNTER_COLUMNS = "after update of occurred_at, zone, outcome, interest, place_type, people_count on encounters"
+
+
+def _tools_from_the_row(sql: str) -> str:
+    """A trigger that read an encounter's tools from encounter_tools, reading them from its row."""
+    for before, after in _TOOLS_FROM_TABLE.values():
+        sql = sql.replace(before, after)
+    sql = sql.replace("et.tool, ", "et.value, ").replace(_ENCOUNTER_COLUMNS, _ENCOUNTER_COLUMNS.replace(
+        "people_count on", "people_count, tools on"))
+    if "encounter_tools" in sql or "et.tool" in sql:
+        raise RuntimeError(f"unexpected trigger text, not rewritten: {sql[:200]}")
+    return sql
+
+
+@migrations()
+def m230_tools_in_the_encounter_row(db: Database) -> None:
+    if "tools" in db["encounters"].columns_dict:
+        return
+    db.execute("alter table encounters add column tools text not null default '[]'")
+    db.execute(
+        "update encounters set tools = (select json_group_array(tool) from "
+        "(select tool from encounter_tools t where t.encounter_id = encounters.id order by tool)) "
+        "where id in (select encounter_id from encounter_tools)"
+    )
+    triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' and sql like '%encounter_tools%' "
+                          "order by name").fetchall()
+    for name, _ in triggers:
+        db.execute(f'drop trigger "{name}"')
+    db.execute("drop table encounter_tools")
+    for name, sql in triggers:
+        if name not in ("agg_tools_delete", "agg_tools_update"):  # a view has no rows of its own to follow
+            db.execute(_tools_from_the_row(sql))
+    db.execute(TOOLS_VIEW)
+    # Writes to the view: a tool attached to or taken off its encounter (the update trigger counts it).
+    db.execute(
+        "create trigger encounter_tools_insert instead of insert on encounter_tools begin "
+        "select raise(abort, 'FOREIGN KEY constraint failed') "
+        "where not exists (select 1 from encounters where id = new.encounter_id); "
+        "select raise(abort, 'UNIQUE constraint failed: encounter_tools.encounter_id, encounter_tools.tool') "
+        "where exists (select 1 from encounters e, json_each(e.tools) t where e.id = new.encounter_id "
+        "and t.value = new.tool); "
+        "update encounters set tools = (select json_group_array(value) from (select value from json_each(tools) "
+        "union select new.tool order by 1)) where id = new.encounter_id; end"
+    )
+    db.execute(
+        "create trigger encounter_tools_delete instead of delete on encounter_tools begin "
+        "update encounters set tools = (select json_group_array(value) from (select value from json_each(tools) "
+        "where value is not old.tool order by 1)) where id = old.encounter_id; end"
+    )

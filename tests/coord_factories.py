@@ -7,6 +7,7 @@ import json
 import uuid
 
 from outreach.coordinator import stats
+from outreach.field.encounters import tools_json
 
 _n = itertools.count(1)
 
@@ -36,10 +37,9 @@ def add_encounter(db, occurred_at="2026-11-10T10:00:00+00:00", zone="secteur-1",
                 "outing_id": outing_id, "occurred_at": occurred_at, "place_type": place_type, "zone": zone,
                 "lat": lat, "lon": lon, "accuracy_m": 50 if lat is not None else None, "people_count": people_count,
                 "outcome": outcome, "interest": interest, "note": note, "created_at": occurred_at,
-                "received_at": occurred_at, **extra,
+                "received_at": occurred_at, "tools": tools_json(list(tools)), **extra,
             }
         )
-        db["encounter_tools"].insert_all([{"encounter_id": eid, "tool": t} for t in tools])
         stats.add_encounters(db, [eid])  # as every writer of encounters does
     return eid
 

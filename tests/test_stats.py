@@ -48,8 +48,8 @@ def test_triggers_follow_updates_and_deletes_and_match_a_rebuild(fresh_db):
         fresh_db["encounters"].update(a, {"zone": "secteur-3", "occurred_at": "2026-11-12T08:00:00+00:00",
                                           "interest": "none", "people_count": 5})
         fresh_db.execute("delete from encounter_tools where encounter_id = ? and tool = 'agora'", [a])
-        fresh_db["encounter_tools"].insert({"encounter_id": a, "tool": "budget_training"})
-        stats.add_tools(fresh_db, a, ["budget_training"])  # inserts are counted by their writer (m051)
+        # A tool attached to a counted encounter: an update of its row (tools in the row, m230), counted by the trigger.
+        fresh_db.execute("insert into encounter_tools (encounter_id, tool) values (?, 'budget_training')", [a])
         fresh_db.execute("delete from encounter_tools where encounter_id = ?", [b])
         fresh_db.execute("delete from encounters where id = ?", [b])
     live = snapshot(fresh_db)

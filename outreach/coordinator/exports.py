@@ -134,7 +134,7 @@ def _encounter_rows(db: Database, f: Filters) -> tuple[list[Col], Iterator[dict]
     where, params = encounter_where(f, tz=localtime.zone_of(db))
     sql = (
         "select e.id, e.occurred_at, e.zone, e.place_type, e.people_count, e.outcome, e.interest, "
-        "(select group_concat(tool, ';') from encounter_tools t where t.encounter_id = e.id) as tools, "
+        "(select group_concat(value, ';') from json_each(e.tools)) as tools, "
         "e.age_band, e.language, e.outing_id, e.user_id as worker_id, u.display_name as worker, e.lat, e.lon, "
         "e.note, e.received_at from encounters e left join users u on u.id = e.user_id "
         + ("where " + " and ".join(where) if where else "") + " order by e.occurred_at, e.id"

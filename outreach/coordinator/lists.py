@@ -9,6 +9,7 @@ meets the stored instants, so an encounter at 00:30 local time is on its own day
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -169,15 +170,14 @@ def encounters_page(db: Database, f: Filters, limit: int = PAGE_SIZE) -> dict:
         params += list(f.after)
     sql = (
         "select e.id, e.occurred_at, e.zone, e.place_type, e.people_count, e.outcome, e.interest, e.outing_id, "
-        "e.user_id, e.note, e.age_band, e.language, u.display_name as worker, "
-        "(select group_concat(tool, ' ') from encounter_tools t where t.encounter_id = e.id) as tools "
+        "e.user_id, e.note, e.age_band, e.language, u.display_name as worker, e.tools "
         "from encounters e left join users u on u.id = e.user_id "
         + ("where " + " and ".join(where) if where else "")
         + " order by e.occurred_at desc, e.id desc limit ?"
     )
     rows = list(db.query(sql, params + [limit + 1]))
     for r in rows:
-        r["tools"] = (r["tools"] or "").split()
+        r["tools"] = json.loads(r["tools"])
     return _page(rows, "occurred_at") if limit == PAGE_SIZE else {"rows": rows[:limit], "next": None}
 
 
@@ -198,7 +198,7 @@ def encounter_where(f: Filters, alias: str = "e", tz=None) -> tuple[list[str], l
             where.append(f"{a}.{col} = ?")
             params.append(value)
     if f.tool:
-        where.append(f"exists (select 1 from encounter_tools t where t.encounter_id = {a}.id and t.tool = ?)")
+        where.append(f"exists (select 1 from json_each({a}.tools) t where t.value = ?)")
         params.append(f.tool)
     return where, params
 
@@ -272,8 +272,8 @@ def outing_report(db: Database, outing_id: str) -> dict | None:
     by_tool = {
         r["tool"]: r["n"]
         for r in db.query(
-            "select t.tool, count(*) as n from encounters e join encounter_tools t on t.encounter_id = e.id "
-            "where e.outing_id = ? group by t.tool",
+            "select t.value as tool, count(*) as n from encounters e join json_each(e.tools) t "
+            "where e.outing_id = ? group by t.value",
             [outing_id],
         )
     }

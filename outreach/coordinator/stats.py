@@ -8,11 +8,11 @@ them in step.
 outing's start, zone and tool) and ``agg_ages`` (people met per day, zone and age band) are kept up
 to date on every write, so an overview reads a few thousand summary rows (days x zones x values)
 however many encounters and outings there are. Triggers (migrations m050, m200) follow every
-update and delete, and every write of outings and their tallies. Inserts of encounters and
-encounter_tools are counted by their writer, in the same transaction, once per batch (migration
-m051: per-row triggers cost more than the inserts): ``add_encounters`` after inserting encounters
-with their tools (or ``add_encounter_rows`` and ``add_age_rows`` with the values just inserted),
-``add_tools`` after attaching tools to an encounter already counted. ``rebuild`` refills
+update and delete, and every write of outings and their tallies; an encounter's tools live in its
+row (migration m230), so a change of tools is an update like any other. Inserts of encounters are
+counted by their writer, in the same transaction, once per batch (migration m051: per-row
+triggers cost more than the inserts): ``add_encounters`` after inserting encounters (or
+``add_encounter_rows`` and ``add_age_rows`` with the values just inserted). ``rebuild`` refills
 everything from the source rows.
 
 Days are the city's local days (``localtime``): ``local_day()`` in SQL, ``localtime.day_of`` in
@@ -78,9 +78,9 @@ _ADD_ENCOUNTERS = (
 )
 _ADD_TOOLS = (
     "insert into agg_tools (day, zone, tool, interest, n, people) "
-    "select local_day(e.occurred_at), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
+    "select local_day(e.occurred_at), coalesce(e.zone, ''), et.value, e.interest, count(*), sum(e.people_count) "
     "from (select distinct value as id from json_each(?)) j join encounters e on e.id = j.id "
-    "join encounter_tools et on et.encounter_id = e.id{only} "
+    "join json_each(e.tools) et "
     "where true group by 1, 2, 3, 4 "
     "on conflict (zone, tool, interest, day) do update set n = n + excluded.n, people = people + excluded.people"
 )
@@ -98,14 +98,14 @@ _ADD_AGES = (
 def add_encounters(db: Database, ids: list[str]) -> None:
     """Count encounters just inserted, with every tool attached to them, into the aggregates.
 
-    Every writer that inserts encounters calls it in the same transaction, after the rows of
-    ``encounters`` and ``encounter_tools`` (there is no insert trigger: see migration m051).
+    Every writer that inserts encounters calls it in the same transaction, after their rows
+    (tools in the row: migration m230; there is no insert trigger: see migration m051).
     """
     if not ids:
         return
     keys = json.dumps(list(ids))
     db.conn.execute(_ADD_ENCOUNTERS, [keys])
-    db.conn.execute(_ADD_TOOLS.format(only=""), [keys])
+    db.conn.execute(_ADD_TOOLS, [keys])
     db.conn.execute(_ADD_AGES, [keys])
 
 
@@ -180,16 +180,6 @@ def add_age_rows(db: Database, rows) -> None:
         insert_rows(db.conn, head, 5, [(*k, n, p) for k, (n, p) in ages.items()], tail)
 
 
-def add_tools(db: Database, encounter_id: str, tools: list[str]) -> None:
-    """Count tools just attached to an encounter that is already counted (a newer version)."""
-    if not tools:
-        return
-    db.conn.execute(
-        _ADD_TOOLS.format(only=" and et.tool in (select value from json_each(?))"),
-        [json.dumps([encounter_id]), json.dumps(list(tools))],
-    )
-
-
 _UPDATE_TRIGGER = re.compile(r"^\s*create\s+trigger\s+(?:if\s+not\s+exists\s+)?\S+\s+after\s+update", re.I)
 
 # The aggregates' day of an encounter ``e``, taken from the writers' own statement so that a
@@ -204,9 +194,9 @@ _DELTA = (
 )
 _DELTA_TOOLS = (
     "create temp table zone_delta_tools as "
-    "select {day} as day, coalesce(e.zone, '') as old_zone, m.zone as new_zone, et.tool, e.interest, count(*) as n, "
-    "sum(e.people_count) as people from temp.zone_moves m join encounters e on e.rowid = m.rid "
-    "join encounter_tools et on et.encounter_id = e.id group by 1, 2, 3, 4, 5"
+    "select {day} as day, coalesce(e.zone, '') as old_zone, m.zone as new_zone, et.value as tool, e.interest, "
+    "count(*) as n, sum(e.people_count) as people from temp.zone_moves m join encounters e on e.rowid = m.rid "
+    "join json_each(e.tools) et group by 1, 2, 3, 4, 5"
 )
 _DELTA_AGES = (
     "create temp table zone_delta_ages as "
@@ -308,8 +298,8 @@ def rebuild(db: Database) -> None:
             )
         db.execute(
             "insert into agg_tools (day, zone, tool, interest, n, people) "
-            "select local_day(e.occurred_at), coalesce(e.zone, ''), et.tool, e.interest, count(*), sum(e.people_count) "
-            "from encounter_tools et join encounters e on e.id = et.encounter_id group by 1, 2, 3, 4"
+            "select local_day(e.occurred_at), coalesce(e.zone, ''), et.value, e.interest, count(*), sum(e.people_count) "
+            "from encounters e join json_each(e.tools) et group by 1, 2, 3, 4"
         )
         db.execute(
             "insert into agg_outings (day, zone, status, format, n) "

@@ -10,6 +10,7 @@ from operator import itemgetter
 from typing import Annotated, Literal
 
 import msgspec
+import orjson
 from sqlite_utils import Database
 
 from .. import i18n, vocab
@@ -196,7 +197,7 @@ def _follow_up(ctx, c: Check) -> None:
 COLUMNS = (
     "id", "version", "hash", "user_id", "device_id", "outing_id", "occurred_at", "place_type", "zone", "lat", "lon",
     "accuracy_m", "people_count", "outcome", "interest", "age_band", "language", "note", "created_at",
-    "received_at", "updated_at",
+    "received_at", "updated_at", "tools",
 )
 # Plain SQL on the hot path of sync: sqlite-utils' insert() introspects the table on every
 # call, which costs more than the write itself at thousands of entries a second.
@@ -215,7 +216,13 @@ def _row(ctx, entry: dict, clean: dict) -> tuple:
         iso_utc(clean["occurred_at"]), clean["place_type"], clean["zone"], loc.get("lat"), loc.get("lon"),
         loc.get("accuracy_m"), clean["people_count"], clean["outcome"], clean["interest"], audience["age_band"],
         audience["language"], clean["note"], entry["created_at"], ctx.received_at, ctx.received_at,
+        tools_json(clean["tools"]),
     )
+
+
+def tools_json(tools: list[str]) -> str:
+    """An encounter's tools as its row keeps them: a JSON array of codes, sorted (migration m230)."""
+    return orjson.dumps(sorted(tools)).decode()
 
 
 def contact_locale(ctx, clean: dict) -> str | None:
@@ -244,8 +251,6 @@ INSERT_CONTACT = (
     "insert into contacts (id, encounter_id, user_id, channel, contact, name, purposes, consent_text_version, "
     "consented_at, expires_at, locale) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-TOOL_HEAD = "insert into encounter_tools (encounter_id, tool)"
-INSERT_TOOL = TOOL_HEAD + " values (?, ?)"
 
 
 def _fill_zones(db: Database, cleans: list[dict]) -> None:
@@ -257,10 +262,10 @@ def _fill_zones(db: Database, cleans: list[dict]) -> None:
             clean["zone"] = fill(clean["location"])
 
 
-def _built(ctx, entry: dict, clean: dict) -> tuple[tuple, list[tuple], tuple]:
-    """What ``store_many`` writes for one new encounter: its row, its tools' rows, what the aggregates count."""
+def _built(ctx, entry: dict, clean: dict) -> tuple[tuple, tuple]:
+    """What ``store_many`` writes for one new encounter: its row, and what the aggregates count."""
     row = _row(ctx, entry, clean)
-    return row, [(entry["id"], tool) for tool in clean["tools"]], (*_counted(row), clean["tools"])
+    return row, (*_counted(row), clean["tools"])
 
 
 def prebuild(db: Database, ctx, batch: list[tuple[dict, dict]]) -> list[tuple]:
@@ -285,7 +290,6 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     _fill_zones(db, [clean for entry, clean in fresh if entry.get("prebuilt") is None])
     built = [entry.get("prebuilt") or _built(ctx, entry, clean) for entry, clean in fresh]
     insert_rows(conn, HEAD, len(COLUMNS), [b[0] for b in built])
-    insert_rows(conn, TOOL_HEAD, 2, [tool for b in built for tool in b[1]])
     contacts = [
         _contact_row(ctx, entry["id"], clean)
         for entry, clean in fresh if clean["follow_up"] is not None
@@ -293,26 +297,19 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
     # The aggregates, from the very values just inserted.
-    stats.add_encounter_rows(db, [b[2] for b in built])
+    stats.add_encounter_rows(db, [b[1] for b in built])
     stats.add_age_rows(db, [_aged(b[0]) for b in built])
 
 
 def store(db: Database, ctx, entry: dict, clean: dict, *, update: bool) -> None:
-    """Write (or rewrite, for a newer version) the encounter, its tools and its consented contact."""
+    """Write (or rewrite, for a newer version) the encounter with its tools, and its consented contact."""
     entry_id = entry["id"]
     conn = db.conn
     _fill_zones(db, [clean])
     counted = update and conn.execute("select 1 from encounters where id = ?", [entry_id]).fetchone() is not None
-    if counted:
-        # The update and delete triggers move the counts of the row and of its old tools.
-        conn.execute(UPSERT, _row(ctx, entry, clean))
-        conn.execute("delete from encounter_tools where encounter_id = ?", [entry_id])
-    else:
-        conn.execute(UPSERT if update else INSERT, _row(ctx, entry, clean))
-    conn.executemany(INSERT_TOOL, [(entry_id, tool) for tool in clean["tools"]])
-    if counted:
-        stats.add_tools(db, entry_id, clean["tools"])
-    else:
+    # A counted row's update trigger moves its counts, tools included; a new row is counted here.
+    conn.execute(UPSERT if update else INSERT, _row(ctx, entry, clean))
+    if not counted:
         stats.add_encounters(db, [entry_id])
     follow = clean["follow_up"]
     existing = conn.execute("select id from contacts where encounter_id = ?", [entry_id]).fetchone() if update else None
