@@ -48,22 +48,25 @@ def _plain(value, depth: int) -> bool:
     """Whether orjson writes this value exactly as ``canonical`` does (as far as numbers go)."""
     cls = value.__class__
     if cls is dict:
-        if depth >= _DEPTH:
-            return False
-        for item in value.values():
-            if item.__class__ not in _SCALARS and not _plain(item, depth + 1):
-                return False
-        return True
-    if cls is list:
-        if depth >= _DEPTH:
-            return False
-        for item in value:
-            if item.__class__ not in _SCALARS and not _plain(item, depth + 1):
-                return False
-        return True
-    if cls is float:
+        items = value.values()
+    elif cls is list:
+        items = value
+    elif cls is float:
         return value == 0.0 or 1e-4 <= abs(value) < _INF
-    return cls in _SCALARS
+    else:
+        return cls in _SCALARS
+    if depth >= _DEPTH:
+        return False
+    for item in items:
+        cls = item.__class__
+        if cls in _SCALARS:
+            continue
+        if cls is float:  # (checked here: a position's three numbers, every replay of an encounter)
+            if not (item == 0.0 or 1e-4 <= abs(item) < _INF):
+                return False
+        elif not _plain(item, depth + 1):
+            return False
+    return True
 
 
 def content_hash(data) -> str:

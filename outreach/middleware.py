@@ -176,7 +176,7 @@ class SessionMiddleware:
 
     def load_user(self, token: str | None) -> tuple[dict | None, str | None]:
         """(user, session id) of a live session, else (None, None)."""
-        value = self.signer.loads("session", token, max_age=self.settings.session_max_age)
+        value = self.signer.loads("session", token, max_age=self.settings.session_max_age, remember=True)
         if not isinstance(value, dict) or not isinstance(value.get("uid"), int) or not isinstance(value.get("sid"), str):
             return None, None
         user = users.session_user(self.store.db(), value["uid"], value["sid"])

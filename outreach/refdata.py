@@ -56,7 +56,7 @@ def load(db: Database, locale: str = "fr", include_inactive: bool = False) -> di
 def codes(db: Database, table: str) -> set[str]:
     """Active codes of one reference table (zones, tools, categories)."""
     assert table in {"zones", "tools", "categories"}
-    return {r["code"] for r in db.query(f"select code from [{table}] where active = 1")}
+    return {code for (code,) in db.conn.execute(f"select code from [{table}] where active = 1")}
 
 
 def current_consent(db: Database, purpose: str = "follow_up") -> dict | None:

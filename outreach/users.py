@@ -121,9 +121,11 @@ def start_session(db: Database, user_id: int, max_age: int) -> str:
 
 def session_user(db: Database, user_id: int, sid: str) -> dict | None:
     """The account of a live session, or None when signed out (row gone) or unknown."""
-    rows = list(db.query("select u.* from sessions s join users u on u.id = s.user_id where s.id = ? and s.user_id = ?",
-                         [sid, user_id]))
-    return rows[0] if rows else None
+    # conn.execute, not db.query: on every request, on the event loop (sqlite-utils wraps a query in a savepoint)
+    cursor = db.conn.execute("select u.* from sessions s join users u on u.id = s.user_id where s.id = ? and s.user_id = ?",
+                             [sid, user_id])
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([c[0] for c in cursor.description], row))
 
 
 def end_session(db: Database, sid: str) -> None:

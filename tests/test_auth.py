@@ -204,3 +204,43 @@ def test_logout_form_ends_the_session(client, make_user):
     r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/api/v1/session").status_code == 401
+
+
+def test_a_session_already_verified_still_expires_and_still_ends_at_sign_out(app, make_user, monkeypatch):
+    """The session token's signature is verified once and remembered (Signer.loads(remember=True)):
+    its age is still checked on every request, and the session row too."""
+    from starlette.testclient import TestClient
+
+    user = make_user("field")
+    with TestClient(app) as c:
+        assert c.post("/api/v1/session", json={"email": user["email"], "password": PASSWORD}).status_code == 200
+        for _ in range(2):
+            assert c.get("/api/v1/session").status_code == 200  # the second from memory
+        copied = c.cookies.get(SESSION_COOKIE)
+        assert c.delete("/api/v1/session").status_code in (200, 204)
+    with TestClient(app) as other:
+        other.cookies.set(SESSION_COOKIE, copied)
+        assert other.get("/api/v1/session").status_code == 401
+    with TestClient(app) as c:
+        assert c.post("/api/v1/session", json={"email": user["email"], "password": PASSWORD}).status_code == 200
+        assert c.get("/api/v1/session").status_code == 200
+        import itsdangerous.timed
+
+        real = itsdangerous.timed.time.time
+        monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + app.state.settings.session_max_age + 10)
+        assert c.get("/api/v1/session").status_code == 401
+
+
+def test_remembered_tokens_are_only_ever_the_exact_strings_verified():
+    from outreach.security import Signer
+
+    signer, other = Signer("k" * 40), Signer("x" * 40)
+    token = signer.dumps("session", {"uid": 1, "sid": "s"})
+    assert signer.loads("session", token, max_age=60, remember=True) == {"uid": 1, "sid": "s"}
+    value = signer.loads("session", token, max_age=60, remember=True)
+    value["uid"] = 2  # a caller's change never reaches the next request
+    assert signer.loads("session", token, max_age=60, remember=True) == {"uid": 1, "sid": "s"}
+    assert signer.loads("csrf", token, remember=True) is None  # another purpose
+    assert signer.loads("session", token[:-2] + ("AA" if not token.endswith("AA") else "BB"), remember=True) is None
+    assert other.loads("session", token, remember=True) is None  # another key
+    assert signer.loads("session", token, max_age=-1, remember=True) is None  # too old (and never from memory)
