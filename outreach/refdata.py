@@ -56,7 +56,9 @@ def load(db: Database, locale: str = "fr", include_inactive: bool = False) -> di
 def codes(db: Database, table: str) -> set[str]:
     """Active codes of one reference table (zones, tools, categories)."""
     assert table in {"zones", "tools", "categories"}
-    return {code for (code,) in db.conn.execute(f"select code from [{table}] where active = 1")}
+    # One row holding them all (sqlite3 retakes the interpreter's lock after every row; see sync._rows_at_once).
+    (codes,) = db.conn.execute(f"select json_group_array(code) from [{table}] where active = 1").fetchone()
+    return set(json.loads(codes))
 
 
 def current_consent(db: Database, purpose: str = "follow_up") -> dict | None:
