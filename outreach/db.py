@@ -292,31 +292,44 @@ def backup(source: Path | str, target: Path | str) -> None:
 
 # Multi-row INSERT statements: sqlite3's executemany() releases and retakes the GIL on every
 # row, so a writer that shares the interpreter with other threads (the event loop, readers)
-# waits for the GIL once per row; one statement per chunk of rows waits once per chunk (and
-# under load each wait can last the interpreter's switch interval, 5 ms). Powers of two up
-# to 128: any batch in at most a handful of statements (100 rows: 64 + 32 + 4), and few
-# enough shapes that the statement cache keeps every one prepared.
-CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
+# waits for the GIL once per row; one statement per chunk of rows waits once per chunk. With
+# 8 connections busy, each of the writer's statements waited 0.1-0.3 ms for the GIL while it
+# held the write lock, half the lock's time: the fewer statements, the better. Powers of two up
+# to 128, and 100, the phone's batch (static/js/outbox-send.js BATCH_SIZE): a full batch in one
+# statement per table, any other in a handful, and few enough shapes that the statement cache
+# keeps every one prepared.
+CHUNKS = (128, 100, 64, 32, 16, 8, 4, 2, 1)
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement
-_SHAPES: dict[tuple[str, int, int, str], str] = {}
+_SHAPES: dict[tuple[str, int, int, str, bool], str] = {}
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: list[tuple], tail: str = "") -> int:
+def insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: list[tuple], tail: str = "", *,
+                pad: bool = False) -> int:
     """Run ``head values (?, …), (?, …) … tail`` over every row (each ``width`` values); the rows changed.
 
     ``head`` is ``insert [or ignore] into t (a, b, …)``; ``tail`` an optional ``on conflict …`` clause.
+    ``pad``: up to 128 rows in one statement, the shape filled with rows of nulls that a
+    ``where column1 is not null`` leaves out (the first value of a row must never be null): for
+    small upserts of any count (the summaries), one statement instead of up to seven.
     """
     changed = 0
     start, total = 0, len(rows)
     while start < total:
         left = total - start
-        size = next(c for c in CHUNKS if c <= left and c * width <= MAX_VARIABLES)
-        key = (head, width, size, tail)
+        if pad and left <= CHUNKS[0] and CHUNKS[0] * width <= MAX_VARIABLES:
+            size = min(c for c in CHUNKS if c >= left)
+            chunk = rows[start:] + [(None,) * width] * (size - left)
+        else:
+            size = next(c for c in CHUNKS if c <= left and c * width <= MAX_VARIABLES)
+            chunk = rows[start:start + size]
+        padded = pad and len(chunk) > left
+        key = (head, width, size, tail, padded)
         sql = _SHAPES.get(key)
         if sql is None:
             one = "(" + ", ".join("?" * width) + ")"
-            sql = _SHAPES[key] = f"{head} values {', '.join([one] * size)} {tail}".rstrip()
-        chunk = rows[start:start + size]
+            values = f"values {', '.join([one] * size)}"
+            sql = _SHAPES[key] = (f"{head} select * from ({values}) where column1 is not null {tail}" if padded
+                                  else f"{head} {values} {tail}").rstrip()
         changed += conn.execute(sql, [value for row in chunk for value in row] if size > 1 else chunk[0]).rowcount
         start += size
     return changed

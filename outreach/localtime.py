@@ -109,6 +109,14 @@ def install(db) -> None:
     """Give this connection ``local_day(instant)`` in the database's zone (triggers and reads use it)."""
     tz = zone_of(db)
     db.conn.create_function("local_day", 1, lambda v: day_of(v, tz), deterministic=True)
+    db.local_zone = tz
+
+
+def connection_zone(db) -> ZoneInfo:
+    """The zone this connection's ``local_day()`` counts in (``install``): what the aggregates'
+    triggers use, so the writers that count in Python use it too, without a read per batch."""
+    tz = getattr(db, "local_zone", None)
+    return tz if tz is not None else zone_of(db)
 
 
 def configure(db, name: str) -> bool:

@@ -131,3 +131,29 @@ def test_with_litestream_beside_the_server_nothing_checkpoints(tmp_path):
         assert (tmp_path / "l.db").stat().st_size < 1_000_000  # everything still in the log, for Litestream
     finally:
         store.close()
+
+
+def test_rows_go_in_few_statements_and_padded_ones_store_only_the_real_rows(tmp_path):
+    """insert_rows: a phone's full batch (100 rows) in one statement; ``pad`` puts up to 128 rows
+    in one statement, the filler rows of nulls never stored; upserts add up as row by row."""
+    from outreach.db import connect, insert_rows
+
+    db = connect(tmp_path / "rows.db")
+    db.execute("create table c (k text primary key, n integer not null)")
+    head, tail = "insert into c (k, n)", "on conflict (k) do update set n = n + excluded.n"
+    statements: list[str] = []
+    db.conn.set_trace_callback(lambda sql: sql.startswith("insert") and statements.append(sql))
+    assert insert_rows(db.conn, head, 2, [(f"k{i}", 1) for i in range(100)], tail) == 100
+    assert len(statements) == 1
+    statements.clear()
+    assert insert_rows(db.conn, head, 2, [(f"k{i}", 2) for i in range(37)], tail, pad=True) == 37
+    assert len(statements) == 1 and "column1 is not null" in statements[0]
+    statements.clear()
+    insert_rows(db.conn, head, 2, [(f"x{i}", 1) for i in range(300)], tail, pad=True)
+    assert len(statements) == 3  # 128 + 128 + 44 filled up to 64
+    db.conn.set_trace_callback(None)
+    assert db.execute("select count(*), sum(n) from c").fetchone() == (400, 100 + 37 * 2 + 300)
+    assert db.execute("select count(*) from c where k is null").fetchone() == (0,)
+    assert dict(db.execute("select k, n from c where k in ('k0', 'k36', 'k37', 'x299')").fetchall()) == {
+        "k0": 3, "k36": 3, "k37": 1, "x299": 1}
+    db.close()

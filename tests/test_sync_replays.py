@@ -66,3 +66,20 @@ def test_a_device_not_seen_lately_is_recorded_even_by_a_sync_of_replays(field_cl
     # A new app version is recorded at once.
     field_client.post("/api/v1/sync", json={"device_id": "phone-test-01", "app_version": "1.1", "entries": [e]})
     assert store.db()["devices"].get("phone-test-01")["app_version"] == "1.1"
+
+
+def test_a_device_seen_a_moment_ago_is_not_written_again_but_a_new_user_or_version_is(store, field_client):
+    """The device's record is written once a minute at most (DEVICE_SEEN_EVERY), not by every sync,
+    unless what it says changes: another user on the phone, another app version."""
+    body = {"device_id": "phone-test-02", "app_version": "1.0"}
+    assert field_client.post("/api/v1/sync", json={**body, "entries": [encounter()]}).status_code == 200
+    first = store.db()["devices"].get("phone-test-02")
+    assert field_client.post("/api/v1/sync", json={**body, "entries": [encounter()]}).status_code == 200
+    assert store.db()["devices"].get("phone-test-02")["last_seen"] == first["last_seen"]
+    assert field_client.post("/api/v1/sync", json={**body, "app_version": "1.1", "entries": [encounter()]}).status_code == 200
+    assert store.db()["devices"].get("phone-test-02")["app_version"] == "1.1"
+    with store.write() as db:
+        db.execute("update devices set last_seen = ?", [iso(-timedelta(minutes=2))])
+    assert field_client.post("/api/v1/sync", json={**body, "app_version": "1.1", "entries": [encounter()]}).status_code == 200
+    seen = sync.parse_time(store.db()["devices"].get("phone-test-02")["last_seen"])
+    assert seen > sync.parse_time(iso(-timedelta(minutes=1)))

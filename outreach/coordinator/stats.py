@@ -138,7 +138,7 @@ def add_encounter_rows(db: Database, rows) -> None:
     """
     enc: dict[tuple, list[int]] = {}
     tools_agg: dict[tuple, list[int]] = {}
-    tz = localtime.zone_of(db)
+    tz = localtime.connection_zone(db)
     day_of = localtime.day_of
     for occurred_at, zone, outcome, interest, place_type, people, tools in rows:
         day = day_of(occurred_at, tz)
@@ -151,9 +151,9 @@ def add_encounter_rows(db: Database, rows) -> None:
             _count(tools_agg, (zone, tool, interest, day), people)
     # Keys are distinct within each statement (summed above), so a multi-row upsert is exact.
     head, tail = _UPSERT_ENCOUNTERS
-    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in enc.items()], tail)
+    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in enc.items()], tail, pad=True)
     head, tail = _UPSERT_TOOLS
-    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in tools_agg.items()], tail)
+    insert_rows(db.conn, head, 6, [(*k, n, p) for k, (n, p) in tools_agg.items()], tail, pad=True)
 
 
 _UPSERT_AGES = (
@@ -169,15 +169,16 @@ def add_age_rows(db: Database, rows) -> None:
     count nothing. Same keys and sums as ``rebuild``.
     """
     ages: dict[tuple, list[int]] = {}
-    tz = localtime.zone_of(db)
+    tz = None
     day_of = localtime.day_of
     for occurred_at, zone, band, people in rows:
         if band is None:
             continue
+        tz = tz or localtime.connection_zone(db)
         _count(ages, (day_of(occurred_at, tz), zone if zone is not None else "", band), people)
     if ages:
         head, tail = _UPSERT_AGES
-        insert_rows(db.conn, head, 5, [(*k, n, p) for k, (n, p) in ages.items()], tail)
+        insert_rows(db.conn, head, 5, [(*k, n, p) for k, (n, p) in ages.items()], tail, pad=True)
 
 
 _UPDATE_TRIGGER = re.compile(r"^\s*create\s+trigger\s+(?:if\s+not\s+exists\s+)?\S+\s+after\s+update", re.I)

@@ -243,13 +243,15 @@ class Batch:
     """A request's entries once checked: the ones ready to store, and the answers already known.
 
     ``settled``: nothing to write (every entry answered already, the device's record fresh), so the
-    answer needs no write transaction: ``settled_answer(batch)``.
+    answer needs no write transaction: ``settled_answer(batch)``. ``device_fresh``: the device's
+    record already says what the write would (``_device_fresh``), so the write leaves it alone.
     """
 
     ctx: Context
     results: list
     ready: list[_Entry]
     settled: bool = False
+    device_fresh: bool = False
 
 
 def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | None = None,
@@ -273,7 +275,8 @@ def prepare(db: Database, user: dict | None, entries: list, *, device_id: str | 
         else:
             results[index] = outcome
     _prebuild(db, ctx, ready)
-    return Batch(ctx, results, ready, settled=not ready and _device_fresh(db, ctx))
+    fresh = _device_fresh(db, ctx)
+    return Batch(ctx, results, ready, settled=not ready and fresh, device_fresh=fresh)
 
 
 def _prebuild(db: Database, ctx: Context, ready: list[_Entry]) -> None:
@@ -292,7 +295,7 @@ def settled_answer(batch: Batch) -> dict:
     return {"server_time": batch.ctx.received_at, "results": batch.results}
 
 
-DEVICE_SEEN_EVERY = timedelta(minutes=1)  # a device's last_seen is kept to this, when a sync writes nothing else
+DEVICE_SEEN_EVERY = timedelta(minutes=1)  # a device's last_seen is kept to this (one write a minute, not one a sync)
 
 
 def _device_fresh(db: Database, ctx: Context) -> bool:
@@ -353,7 +356,7 @@ def write_batch(db: Database, batch: Batch) -> dict:
     ctx.db = db
     results = batch.results
     received = ctx.received_at
-    if ctx.device_id and ctx.user is not None:
+    if ctx.device_id and ctx.user is not None and not batch.device_fresh:
         db.execute(
             "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
             "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
