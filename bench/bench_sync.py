@@ -135,8 +135,8 @@ def uuid7() -> str:
     return str(uuid.UUID(bytes=bytes(b)))
 
 
-def encounter(n: int, entry_id: str, now: datetime) -> dict:
-    when = (now - timedelta(minutes=n % 600)).isoformat(timespec="seconds")
+def encounter(n: int, entry_id: str, now: datetime, when: datetime | None = None) -> dict:
+    when = (when or now - timedelta(minutes=n % 600)).isoformat(timespec="seconds")
     return {
         "id": entry_id, "kind": "encounter", "version": 1, "created_at": when,
         "data": {
@@ -148,12 +148,28 @@ def encounter(n: int, entry_id: str, now: datetime) -> dict:
     }
 
 
+# When the encounters happened. ``spread`` (the default, as the issue measured): each one at one of
+# the last 600 minutes, so that every batch touches a sixth of each time index, however large:
+# ten hours holding every encounter of the run, a city's year of work in a day. ``ordered``: the
+# devices work side by side and each batch holds the next stretch of their day (2 s apart), as a
+# database with a history sees it: a batch lands near the end of each time index.
+TIMES = "spread"
+_clock = [0]
+
+
 def make_batches(devices: int, batches: int, size: int, ids: str) -> list[list[list[dict]]]:
     """Each device's batches of new encounters; ``ids``: ``v7`` (time-ordered) or ``v4`` (random)."""
     now = datetime.now(timezone.utc)
     new_id = uuid7 if ids == "v7" else (lambda: str(uuid.uuid4()))
-    return [[[encounter(d * 1_000_003 + b * 1009 + i, new_id(), now) for i in range(size)]
+    start = now - timedelta(days=20)
+
+    def when(b: int, i: int):
+        return None if TIMES == "spread" else start + timedelta(seconds=2 * (_clock[0] + b * size + i))
+
+    made = [[[encounter(d * 1_000_003 + b * 1009 + i, new_id(), now, when(b, i)) for i in range(size)]
              for b in range(batches)] for d in range(devices)]
+    _clock[0] += batches * size
+    return made
 
 
 def wait_up(port: int) -> None:
@@ -378,11 +394,15 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100, help="entries per request")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each server, alternated; the best is kept")
     parser.add_argument("--no-burst", action="store_true", help="skip the end-of-day burst")
+    parser.add_argument("--times", choices=["spread", "ordered"], default="spread",
+                        help="when the encounters happened (see TIMES); the targets are read with spread")
     parser.add_argument("--scenarios", default=",".join(f"{i}:{c}" for i, c in SCENARIOS),
                         help="ids:connections pairs, e.g. v4:8,v7:1 (default: all four)")
     args = parser.parse_args()
     args.scenarios = [(pair.split(":")[0], int(pair.split(":")[1])) for pair in args.scenarios.split(",")]
-    print(f"{args.entries} new encounters per scenario in batches of {args.size}, then replayed; best of {args.repeat} "
+    global TIMES
+    TIMES = args.times
+    print(f"{args.entries} new encounters per scenario ({TIMES} in time) in batches of {args.size}, then replayed; best of {args.repeat} "
           f"runs of each server, alternated (other work on the machine only ever slows a run down); load average {load_average()}")
     results = bench(args)
     print(f"\n| ids | conns | round | server | entries/s | p50 ms | p99 ms | CPU µs/entry | ratio | statuses |")
