@@ -8,7 +8,7 @@ canonical JSON, sha256, the stored-versions read, rows built) and ``Store.write_
 Thread CPU time per entry, so the figures hold on a shared machine better than wall time; the
 first ten batches warm up. Then the pages each entry adds to the write-ahead log (the checkpoint
 thread is left out, so the log keeps them): a COMMIT writes each page its batch changed, about
-3.5 µs a 4 KiB page here, so an index whose keys fall all over it (random ids, or times spread
+4-5 µs a 4 KiB page here, so an index whose keys fall all over it (random ids, or times spread
 over the whole table as in this load) costs far more than one written at its end. Complements
 ``bench_sync.py``, which measures the whole server.
 """
