@@ -129,3 +129,30 @@ def test_planning_times_are_full_size_fields_side_by_side(browser, live_server, 
         assert start["y"] == end["y"] and start["x"] + start["width"] < end["x"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width,height", [(360, 740), (320, 640)])
+def test_on_a_phone_the_office_sections_are_one_row_and_the_page_starts_on_the_first_screen(browser, live_server, login,
+                                                                                          width, height):
+    """The sections' menu wrapped to four rows at 360 px and pushed each page's title to 565 px:
+    it is one row that scrolls sideways, every section still reachable."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        login(page, live_server, "admin")
+        for path in ("/coordinator/encounters", "/coordinator/privacy", "/admin/users"):
+            page.goto(live_server.url + path)
+            nav = page.locator("nav.subnav")
+            assert nav.bounding_box()["height"] < 60, path
+            assert page.locator("h1").first.bounding_box()["y"] < height / 2, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+            links = nav.get_by_role("link")
+            assert links.count() >= 3
+            for i in range(links.count()):
+                link = links.nth(i)
+                link.scroll_into_view_if_needed()
+                box = link.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1 and box["height"] >= 44, (path, i)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    finally:
+        context.close()
