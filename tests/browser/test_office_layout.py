@@ -135,15 +135,19 @@ def test_planning_times_are_full_size_fields_side_by_side(browser, live_server, 
 def test_on_a_phone_the_office_sections_are_one_row_and_the_page_starts_on_the_first_screen(browser, live_server, login,
                                                                                           width, height):
     """The sections' menu wrapped to four rows at 360 px and pushed each page's title to 565 px:
-    it is one row that scrolls sideways, every section still reachable."""
+    it is one row that scrolls sideways, every section still reachable, the current one in view."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
     page = context.new_page()
     try:
         login(page, live_server, "admin")
-        for path in ("/coordinator/encounters", "/coordinator/privacy", "/admin/users"):
+        for path in ("/coordinator/encounters", "/coordinator/privacy", "/coordinator/audit", "/admin/mail", "/admin/users"):
             page.goto(live_server.url + path)
             nav = page.locator("nav.subnav")
             assert nav.bounding_box()["height"] < 60, path
+            # The page's own section is in view on arrival, even the last of the row (audit log).
+            here = nav.locator('a[aria-current="page"]').bounding_box()
+            assert here["x"] >= 0 and here["x"] + here["width"] <= width + 1, (path, here)
+            assert page.evaluate("window.scrollY") == 0, path
             assert page.locator("h1").first.bounding_box()["y"] < height / 2, path
             assert page.evaluate("document.documentElement.scrollWidth") <= width, path
             links = nav.get_by_role("link")
