@@ -140,6 +140,18 @@ class Check:
             self.fail(field, _("is required"))
         return True
 
+    def nested(self, field: str) -> "Check | None":
+        """A Check of the object in ``field``, which may be null: None (its clean value None) when
+        it is null, or not an object (then recorded as an error)."""
+        value = self.data.get(field)
+        self.clean[field] = None
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(field, _("must be null or an object"))
+            return None
+        return Check(value, prefix=f"{self.prefix}{field}.")
+
     def integer(self, field: str, low: int, high: int, *, required: bool = True, default: int | None = None):
         if self.missing(field, required):
             self.clean[field] = default

@@ -169,14 +169,10 @@ def _audience(c: Check) -> None:
 
 
 def _follow_up(ctx, c: Check) -> None:
-    value = c.data.get("follow_up")
-    c.clean["follow_up"] = None
-    if value is None:
+    sub = c.nested("follow_up")
+    if sub is None:
         return
-    if not isinstance(value, dict):
-        c.fail("follow_up", _("must be null or an object"))
-        return
-    sub = Check(value, prefix=c.prefix + "follow_up.")
+    value = sub.data
     sub.only({"consent", "consent_text_version", "channel", "contact", "name", "purposes"})
     # Consent is only ever the literal JSON true: not "yes", not 1.
     if value.get("consent") is not True:

@@ -95,14 +95,10 @@ def _photos(c: Check) -> None:
 
 def _reporter(ctx, c: Check) -> None:
     """null, or the resident's contact with their consent: kept apart from the report."""
-    value = c.data.get("reporter")
-    c.clean["reporter"] = None
-    if value is None:
+    sub = c.nested("reporter")
+    if sub is None:
         return
-    if not isinstance(value, dict):
-        c.fail("reporter", _("must be null or an object"))
-        return
-    sub = Check(value, prefix=c.prefix + "reporter.")
+    value = sub.data
     sub.only(REPORTER_FIELDS)
     if not sub.errors and value.get("consent") is not True:
         sub.fail("consent", _("your contact details are kept only if you tick the consent box"))
