@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import db as dbmod
-from . import migrations, refdata, users
+from . import audit, migrations, refdata, users
 from .settings import Settings
 
 
@@ -279,6 +279,59 @@ def cmd_assign_zones(args, settings: Settings) -> int:
     return 0
 
 
+def sql_statements(text: str) -> list[str]:
+    """The statements of an SQL text, split where SQLite says one is complete (a ; in a string stays)."""
+    statements, current = [], ""
+    for piece in text.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \t\r\n;"):  # (not a lone ; nor the blank after the last one)
+                statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def cmd_sql(args, settings: Settings) -> int:
+    """Statements run as the server's connections run them: the triggers that keep the dashboard's
+    counts find local_day(), foreign keys are checked, and a busy server is waited for. All of
+    them in one transaction: the first error undoes every one and nothing is changed."""
+    text = args.statement if args.statement is not None else sys.stdin.read()
+    statements = sql_statements(text)
+    if not statements:
+        print("error: no SQL statement given (as an argument or on standard input)", file=sys.stderr)
+        return 2
+    store = _store(settings)
+    changed, wrote = 0, False
+    try:
+        with store.write() as db:
+            for n, statement in enumerate(statements, 1):
+                try:
+                    cursor = db.conn.execute(statement)
+                except (sqlite3.Error, sqlite3.Warning) as error:
+                    print(f"error in statement {n} ({statement[:60]!r}): {error}; nothing was changed", file=sys.stderr)
+                    raise _Undone() from error
+                if cursor.description:
+                    print("\t".join(d[0] for d in cursor.description))
+                    for row in cursor:
+                        print("\t".join("" if v is None else str(v) for v in row))
+                else:
+                    wrote = True
+                    changed += max(cursor.rowcount, 0)
+            if wrote:  # (a change of schema too, which counts no rows)
+                audit.record(db, None, "sql", "", "", statements=len(statements), rows=changed, via="cli")
+    except _Undone:
+        return 1
+    finally:
+        store.close()
+    if changed:
+        print(f"{changed} rows changed", file=sys.stderr)
+    return 0
+
+
+class _Undone(Exception):
+    """A statement failed: the transaction is rolled back."""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="outreach", description="Outreach: field tool of a participation team.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -331,6 +384,12 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_assign_zones)
     s = sub.add_parser("purge", help="apply the retention rules to residents' contacts now")
     s.set_defaults(func=cmd_purge)
+    # maintenance
+    s = sub.add_parser("sql", help="run SQL statements (an argument, or a script on standard input) in one "
+                       "transaction, with the server's SQL functions, so that triggers work; rows read are "
+                       "printed tab-separated; any error changes nothing")
+    s.add_argument("statement", nargs="?", help="the SQL to run (default: read from standard input)")
+    s.set_defaults(func=cmd_sql)
     return p
 
 
