@@ -15,12 +15,12 @@ rules live in encounters.py, outings.py and worksites/intake.py.
 from __future__ import annotations
 
 from hashlib import sha256
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+import orjson
 from sqlite_utils import Database
 
 from .. import refdata
@@ -346,8 +346,11 @@ def _rows_at_once(conn: sqlite3.Connection, sql: str, ids: list[str]) -> list[li
     can wait, and a batch's 100 rows waited 100 times: 94% of the worker threads' time in a
     profile of replays at 8 connections. One row holding them all waits once.
     """
-    (text,) = conn.execute(sql, [json.dumps(ids)]).fetchone()
-    return json.loads(text) if text else []
+    # orjson both ways (12 and 15 µs less than json for 100 ids): ids are text, and the rows hold
+    # text and small integers read from the database, which both libraries read alike. As str,
+    # never bytes: a bytes argument is a BLOB, which json_each() would take for binary JSONB.
+    (text,) = conn.execute(sql, [orjson.dumps(ids).decode()]).fetchone()
+    return orjson.loads(text) if text else []
 
 
 def write_batch(db: Database, batch: Batch) -> dict:
