@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -300,6 +301,12 @@ def cmd_sql(args, settings: Settings) -> int:
     if not statements:
         print("error: no SQL statement given (as an argument or on standard input)", file=sys.stderr)
         return 2
+    for n, statement in enumerate(statements, 1):
+        first = _FIRST_WORD.match(statement)
+        if first and first.group(1).lower() in _TRANSACTION_WORDS:
+            print(f"error in statement {n} ({statement[:60]!r}): leave transactions to this command, which runs every "
+                  "statement in one and commits it at the end; nothing was changed", file=sys.stderr)
+            return 2
     store = _store(settings)
     changed, wrote = 0, False
     try:
@@ -326,6 +333,10 @@ def cmd_sql(args, settings: Settings) -> int:
     if changed:
         print(f"{changed} rows changed", file=sys.stderr)
     return 0
+
+
+_FIRST_WORD = re.compile(r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*(\w+)", re.S)  # after blanks and comments
+_TRANSACTION_WORDS = {"begin", "commit", "end", "rollback", "savepoint", "release"}
 
 
 class _Undone(Exception):

@@ -98,3 +98,13 @@ def test_statements_are_split_where_sqlite_says_they_end():
     assert cli.sql_statements("select 1;\n\n") == ["select 1;"]
     assert cli.sql_statements("create trigger t after insert on x begin select 1; select 2; end;") == [
         "create trigger t after insert on x begin select 1; select 2; end;"]
+
+
+@pytest.mark.parametrize("statement", ["begin", "COMMIT", "  -- done\n end", "/* x */ rollback", "savepoint a", "release a"])
+def test_transactions_are_left_to_the_command(data, capsys, statement):
+    db, ids, path = data
+    before = db.execute("select id, zone from encounters order by id").fetchall()
+    capsys.readouterr()
+    assert cli.main(["sql", f"update encounters set zone = 'secteur-4'; {statement}; update encounters set zone = 'x'"]) == 2
+    assert "statement 2" in capsys.readouterr().err
+    assert db.execute("select id, zone from encounters order by id").fetchall() == before
