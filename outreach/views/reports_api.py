@@ -33,7 +33,8 @@ async def submit_reports(request: Request):
     """
     body = await read_json(request)
     if isinstance(body, dict) and HONEYPOT in body:
-        if body[HONEYPOT]:
+        # Empty text only, as documented: 0, false, [] or null are no one's empty field either.
+        if body[HONEYPOT] != "":
             raise ApiError(400, _("This report looks automated and was not accepted."))
         body = {k: v for k, v in body.items() if k != HONEYPOT}
     try:
