@@ -48,6 +48,12 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+# Who sends the entries; null is the same as leaving the field out.
+ENVELOPE_IDS = {
+    "device_id": {"type": ["string", "null"], "pattern": sync.DEVICE_RE.pattern},
+    "app_version": {"type": ["string", "null"], "maxLength": 64},
+}
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -59,8 +65,7 @@ SCHEMAS = {
         "required": ["entries"],
         "additionalProperties": False,
         "properties": {
-            "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
-            "app_version": {"type": "string", "maxLength": 64},
+            **ENVELOPE_IDS,
             "entries": {"type": "array", "maxItems": sync.MAX_ENTRIES, "items": ENTRY_ITEM},
         },
     },
@@ -70,8 +75,7 @@ SCHEMAS = {
         "additionalProperties": False,
         "description": "The sync envelope; every entry of kind `report`",
         "properties": {
-            "device_id": {"type": "string", "pattern": sync.DEVICE_RE.pattern},
-            "app_version": {"type": "string", "maxLength": 64},
+            **ENVELOPE_IDS,
             "entries": {"type": "array", "maxItems": intake.MAX_ENTRIES_ANONYMOUS, "items": ENTRY_ITEM},
             "website": {"type": "string", "maxLength": 0, "description": "Leave empty: a request that fills it in is refused"},
         },

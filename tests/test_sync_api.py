@@ -38,6 +38,15 @@ def test_every_status_through_http(field_client, store):
     assert device["user_id"] == field_client.user["id"] and device["app_version"] == "1.0"
 
 
+def test_a_null_device_id_or_app_version_is_one_not_given(field_client, store):
+    """As the API document says (schemathesis found null accepted while the document said text)."""
+    r = post(field_client, [encounter()], device_id=None, app_version=None)
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "created"
+    assert store.db()["devices"].count == 0
+    schema = openapi.document(field_client.app)["components"]["schemas"]["SyncRequest"]["properties"]
+    assert schema["device_id"]["type"] == schema["app_version"]["type"] == ["string", "null"]
+
+
 def test_results_follow_the_order_of_entries(field_client):
     entries = [encounter(), outing(), encounter(outcome="nope"), encounter()]
     body = post(field_client, entries).json()
