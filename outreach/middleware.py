@@ -211,7 +211,12 @@ class SessionMiddleware:
                     "set-cookie", f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}"
                 )
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).add_vary_header("Cookie")
+                headers = MutableHeaders(scope=message)
+                headers.add_vary_header("Cookie")
+                # The language the answer is written in: the service worker keeps the app's pages
+                # in the one the person chose (sw/sw.js, shellLanguage).
+                if "content-language" not in headers:
+                    headers["Content-Language"] = locale
             await send(message)
 
         try:

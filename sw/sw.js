@@ -44,14 +44,35 @@ self.addEventListener("install", (event) => {
       if (!response.ok) throw new Error(`${url}: ${response.status}`);
       await cache.put(url, response);
     }));
-    // Pages are fetched without cookies: the shell must hold no one's data.
-    for (const page of PAGES) {
-      const response = await fetchKept(page, { credentials: "omit", cache: "reload" });
-      if (response.ok) await cache.put(page, response);
-    }
+    // Pages are fetched without cookies: the shell must hold no one's data. In the language the
+    // previous version kept them in (the one the person chose), else the browser's.
+    await keepPages(cache, await shellLanguage(await previousCache()));
     // No skipWaiting here: the page asks for it between syncs ("new version — reload").
   })());
 });
+
+// The app-shell pages, fetched again into `cache`; `language`: the one to ask for (else the browser's).
+async function keepPages(cache, language) {
+  const headers = language ? { "Accept-Language": language } : {};
+  for (const page of PAGES) {
+    const response = await fetchKept(page, { credentials: "omit", cache: "reload", headers });
+    if (response.ok) await cache.put(page, response);
+  }
+}
+
+// The language the kept pages of `cache` are written in (their Content-Language), or null.
+async function shellLanguage(cache) {
+  const kept = cache && await cache.match(OFFLINE);
+  return kept ? kept.headers.get("Content-Language") : null;
+}
+
+// The cache of the version this one replaces, or null.
+async function previousCache() {
+  for (const name of await caches.keys()) {
+    if (name.startsWith(`${PREFIX}precache-`) && name !== CACHE) return caches.open(name);
+  }
+  return null;
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
@@ -65,6 +86,15 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
   if (event.data && event.data.type === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
+  // A page says which language the person reads (they may have chosen another than the browser's):
+  // the pages kept for offline use are fetched again in it when they are in another one.
+  if (event.data && event.data.type === "language" && /^[a-z]{2,3}$/.test(event.data.language)) {
+    const language = event.data.language;
+    event.waitUntil((async () => {
+      const cache = await caches.open(CACHE);
+      if (await shellLanguage(cache) !== language) await keepPages(cache, language);
+    })().catch(() => null)); // no network now: the next page shown online asks again
+  }
   // A status page this worker did not serve (the phone's first visit).
   if (event.data && event.data.type === "keep-track" && trackToken(event.data.path)) {
     const path = event.data.path;

@@ -214,6 +214,69 @@ def test_the_offline_page_speaks_the_browsers_language(phone, live_server):
     expect(page.get_by_role("link", name="Open the field app")).to_be_visible()
 
 
+# The language (Content-Language) of the service worker's kept copy of a path, or null.
+KEPT_LANGUAGE = """async (path) => {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith('outreach-precache-')) continue;
+    const hit = await (await caches.open(name)).match(path);
+    if (hit) return hit.headers.get('Content-Language');
+  }
+  return null;
+}"""
+
+
+def kept_language(page, path: str) -> str | None:
+    """The language (Content-Language) of the service worker's kept copy of `path`, or None."""
+    return page.evaluate(KEPT_LANGUAGE, path)
+
+
+def test_the_kept_pages_follow_the_language_the_worker_chose_not_the_phones(phone, live_server, login, tmp_path,
+                                                                         monkeypatch):
+    """A phone set to English, a worker who reads French: offline, the app stayed in English
+    (its pages were kept in the browser's language). They follow the choice, through a new
+    release of the app, and the next choice."""
+    from outreach.views import field
+
+    page = phone(locale="en-GB")
+    page.context.add_cookies([{"name": "outreach_lang", "value": "fr", "url": live_server.url}])
+    open_app(page, live_server, login)
+    assert page.locator("html").get_attribute("lang") == "fr"
+    outbox.wait_for(page, "(async () => (await (%s)(arg)) === 'fr')()" % KEPT_LANGUAGE, "/app",
+                    what="the kept /app in French")
+    assert kept_language(page, "/offline") == "fr" and kept_language(page, "/report") == "fr"
+    page.context.set_offline(True)
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="Vous êtes hors ligne")).to_be_visible()
+
+    # A new release installs beside the running one: it keeps its pages in French from the start.
+    page.context.set_offline(False)
+    newer = tmp_path / "sw.js"
+    newer.write_text(field.SW_SOURCE.read_text(encoding="utf-8") + "\n// release 2\n", encoding="utf-8")
+    monkeypatch.setattr(field, "SW_SOURCE", newer)
+    page.goto(live_server.url + "/app")
+    wait_ready(page)
+    page.evaluate("async () => { await window.outreachServiceWorker.update(); }")
+    page.locator("#update-banner").wait_for(state="visible")
+    assert page.evaluate("""async () => Promise.all((await caches.keys()).filter((n) => n.startsWith('outreach-precache-'))
+        .map(async (n) => (await (await caches.open(n)).match('/app')).headers.get('Content-Language')))""") == ["fr", "fr"]
+    with page.expect_navigation():
+        page.get_by_role("button", name="Recharger").click()
+    wait_ready(page)
+
+    # The worker switches to English: the kept pages follow.
+    page.goto(live_server.url + "/lang/en?next=/app")
+    wait_ready(page)
+    assert page.locator("html").get_attribute("lang") == "en"
+    outbox.wait_for(page, "(async () => (await (%s)(arg)) === 'en')()" % KEPT_LANGUAGE, "/offline",
+                    what="the kept /offline in English")
+    page.context.set_offline(True)
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_offline_pages_are_accessible_and_fit_the_screen(phone, live_server, size, assert_no_serious_axe_violations):
     page = phone(size)
