@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 import outbox
-from field_app import no_script_errors, open_app, wait_for_service_worker, wait_ready  # noqa: F401 (fixtures)
+from field_app import log_encounter, no_script_errors, open_app, wait_for_service_worker, wait_ready  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_script_errors")]
 
@@ -84,6 +84,27 @@ def test_no_outing_the_three_taps_are_on_the_first_screen(phone, live_server, lo
     assert in_viewport(page, first_outcome(page))
     if size == (360, 740):
         assert all_quick_entry_visible(page)
+
+
+# Controls whose text is wider than their box (it spills over the border, or is cut off).
+SPILLING = """() => [...document.querySelectorAll('button, .toggle span, .chip, a.button, .sync-line > span:not(.sync-time)')]
+  .filter((e) => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+  .map((e) => `"${e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}" ${e.scrollWidth} px in ${e.clientWidth}`)"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_label_spills_out_of_its_button(phone, live_server, login, size):
+    """At 320 px "Pied d'immeuble", "Événement" and "Commerce" ran over their buttons' borders and
+    the header's "0 saisie en attente" lost its last letters (Chromium here has no French
+    hyphenation dictionary: a phone that has one breaks the words at a hyphen instead)."""
+    page = phone(size)
+    open_app(page, live_server, login)
+    assert page.evaluate(SPILLING) == []
+    page.context.set_offline(True)  # "10 saisies en attente": the widest the header says
+    for _ in range(10):
+        log_encounter(page, tools=())
+    expect(page.locator("#pending-count")).to_have_text("10")
+    assert page.evaluate(SPILLING) == []
 
 
 @pytest.mark.parametrize("size", SIZES)
