@@ -60,10 +60,15 @@ async function keepPages(cache, language) {
   }
 }
 
-// The language the kept pages of `cache` are written in (their Content-Language), or null.
+// The language the kept pages of `cache` are all written in (their Content-Language), or null
+// (one is missing, or in another: a fetch that failed halfway).
 async function shellLanguage(cache) {
-  const kept = cache && await cache.match(OFFLINE);
-  return kept ? kept.headers.get("Content-Language") : null;
+  if (!cache) return null;
+  const languages = await Promise.all(PAGES.map(async (page) => {
+    const kept = await cache.match(page);
+    return kept && kept.headers.get("Content-Language");
+  }));
+  return languages.every((language) => language && language === languages[0]) ? languages[0] : null;
 }
 
 // The cache of the version this one replaces, or null.
