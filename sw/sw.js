@@ -46,37 +46,29 @@ self.addEventListener("install", (event) => {
     }));
     // Pages are fetched without cookies: the shell must hold no one's data. In the language the
     // previous version kept them in (the one the person chose), else the browser's.
-    await keepPages(cache, await shellLanguage(await previousCache()));
+    const previous = (await caches.keys()).find((name) => name.startsWith(`${PREFIX}precache-`) && name !== CACHE);
+    await keepPages(cache, await shellLanguage(previous && await caches.open(previous)));
     // No skipWaiting here: the page asks for it between syncs ("new version — reload").
   })());
 });
 
 // The app-shell pages, fetched again into `cache`; `language`: the one to ask for (else the browser's).
 async function keepPages(cache, language) {
-  const headers = language ? { "Accept-Language": language } : {};
   for (const page of PAGES) {
-    const response = await fetchKept(page, { credentials: "omit", cache: "reload", headers });
+    const response = await fetchKept(page, { credentials: "omit", cache: "reload", headers: language ? { "Accept-Language": language } : {} });
     if (response.ok) await cache.put(page, response);
   }
 }
 
-// The language the kept pages of `cache` are all written in (their Content-Language), or null
+// The language the kept pages of `cache` are all written in (their Content-Language), else null
 // (one is missing, or in another: a fetch that failed halfway).
 async function shellLanguage(cache) {
-  if (!cache) return null;
-  const languages = await Promise.all(PAGES.map(async (page) => {
-    const kept = await cache.match(page);
-    return kept && kept.headers.get("Content-Language");
-  }));
-  return languages.every((language) => language && language === languages[0]) ? languages[0] : null;
-}
-
-// The cache of the version this one replaces, or null.
-async function previousCache() {
-  for (const name of await caches.keys()) {
-    if (name.startsWith(`${PREFIX}precache-`) && name !== CACHE) return caches.open(name);
+  const found = new Set();
+  for (const page of PAGES) {
+    const kept = cache && await cache.match(page);
+    found.add(kept && kept.headers.get("Content-Language"));
   }
-  return null;
+  return found.size === 1 ? [...found][0] : null;
 }
 
 self.addEventListener("activate", (event) => {
@@ -94,11 +86,9 @@ self.addEventListener("message", (event) => {
   // A page says which language the person reads (they may have chosen another than the browser's):
   // the pages kept for offline use are fetched again in it when they are in another one.
   if (event.data && event.data.type === "language" && /^[a-z]{2,3}$/.test(event.data.language)) {
-    const language = event.data.language;
-    event.waitUntil((async () => {
-      const cache = await caches.open(CACHE);
-      if (await shellLanguage(cache) !== language) await keepPages(cache, language);
-    })().catch(() => null)); // no network now: the next page shown online asks again
+    event.waitUntil(caches.open(CACHE).then(async (cache) => {
+      if (await shellLanguage(cache) !== event.data.language) await keepPages(cache, event.data.language);
+    }).catch(() => null)); // no network now: the next page shown online asks again
   }
   // A status page this worker did not serve (the phone's first visit).
   if (event.data && event.data.type === "keep-track" && trackToken(event.data.path)) {

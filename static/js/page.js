@@ -59,10 +59,8 @@ export async function registerServiceWorker(url, banner, button, whenIdle) {
     console.warn("service worker not registered", error);
     return null; // the page still works online, and the outbox still queues
   }
-  // The pages kept for offline use follow the language the person reads this page in.
-  navigator.serviceWorker.ready
-    .then((ready) => ready.active && ready.active.postMessage({ type: "language", language: document.documentElement.lang }))
-    .catch(() => null);
+  // The pages kept offline follow this page's language.
+  navigator.serviceWorker.ready.then((r) => r.active.postMessage({ type: "language", language: document.documentElement.lang }));
   const offer = () => { if (reg.waiting && navigator.serviceWorker.controller) banner.hidden = false; };
   offer();
   reg.addEventListener("updatefound", () => {
