@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import __version__, refdata, vocab
-from ..assets import STATIC_DIR
+from ..assets import STATIC_DIR, without_comments
 from ..i18n import gettext as _
 from ..settings import REPO_ROOT
 from ..validation import uuid7, uuid7_time
@@ -40,9 +40,6 @@ INSTALL_ONLY_STATIC = frozenset(
 # the tracking page's registration of the service worker (the kept copy of that page loads without it).
 ONLINE_ONLY_STATIC = frozenset({"js/sha256.js", "js/nearby.js", "js/track.js"})
 NOT_PRECACHED = OFFICE_ONLY_STATIC | INSTALL_ONLY_STATIC | ONLINE_ONLY_STATIC
-# The service worker's own comments (whole lines, or after a statement's end) stay in sw/sw.js:
-# every phone downloads the worker, and with it the app's budget.
-SW_COMMENT = re.compile(r"^[ \t]*//.*\n|(?<=[;,{)])[ \t]+// .*$", re.M)
 JS_CALL = re.compile(r"""\bt\(\s*(?P<q>["'`])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
@@ -228,7 +225,7 @@ def service_worker_source(request: Request) -> str:
     ]
     pages = precache_pages(request)
     written = SW_SOURCE.read_text(encoding="utf-8")  # any change to it is a new version
-    source = SW_COMMENT.sub("", written)
+    source = without_comments(written)
     version = hashlib.sha256(
         json.dumps([__version__, files, pages, written, _templates_digest(__version__)]).encode()
     ).hexdigest()[:16]
