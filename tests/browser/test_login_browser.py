@@ -32,3 +32,22 @@ def test_sign_in_page_fits_a_320px_screen(browser, live_server):
     button = page.get_by_role("button", name="Se connecter").bounding_box()
     assert button["height"] >= 44
     context.close()
+
+
+def test_a_first_visit_asks_for_nothing_that_is_not_there(browser, live_server):
+    """Every first visit asked for /favicon.ico and got a 404 (a console error, and a request
+    wasted on a weak network): the pages name the app's icon."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    page = context.new_page()
+    failed = []
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    page.on("requestfinished", lambda r: failed.append(r.url) if r.response() and r.response().status >= 400 else None)
+    try:
+        for path in ("/", "/login", "/report", "/worksites"):
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+        assert failed == []
+        icon = page.locator('link[rel="icon"]').get_attribute("href")
+        assert page.request.get(live_server.url + icon).headers["content-type"] == "image/png"
+    finally:
+        context.close()
