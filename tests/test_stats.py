@@ -66,8 +66,7 @@ def test_weeks_of_a_period_cover_every_iso_week():
 
 def test_aggregates_follow_the_real_sync(field_client, store):
     """Created, then updated to another zone and tools: the dashboard counts follow, and match a rebuild."""
-    from datetime import datetime, timezone
-
+    from outreach import localtime
     from tests.test_sync import encounter
 
     e = encounter(zone="secteur-3", tools=["petition"], people_count=2)
@@ -77,7 +76,8 @@ def test_aggregates_follow_the_real_sync(field_client, store):
     body["entries"] = [e2]
     assert field_client.post("/api/v1/sync", json=body).json()["results"][0]["status"] == "updated"
     db = store.db()
-    today = datetime.now(timezone.utc).date()
+    # The city's day, as the aggregates count it (at 23:30 UTC it is already tomorrow in Paris).
+    today = localtime.today(localtime.zone_of(db))
     o = stats.overview(db, stats.Period(date(today.year - 1, 1, 1), today))
     assert o["totals"] == {"encounters": 1, "people": 5, "tallied": 0, "reached": 5}
     assert o["zone_tool"] == {"secteur-4": {"agora": 5, "votation": 5}}  # people, not encounters
