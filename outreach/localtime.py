@@ -82,6 +82,12 @@ def today(tz: ZoneInfo, now: datetime | None = None) -> date:
     return (now or datetime.now(timezone.utc)).astimezone(tz).date()
 
 
+def city_today(db, now: datetime | None = None) -> date:
+    """Today in the city this database serves (the zone its ``local_day()`` counts in), not the
+    machine's: a server on UTC is still on yesterday for the first hour or two of a Paris day."""
+    return today(connection_zone(db), now)
+
+
 def iso_week(day: str | date) -> str:
     """The ISO week (``2026-W27``) of a local day."""
     d = date.fromisoformat(day) if isinstance(day, str) else day

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from .. import __version__, refdata, vocab
+from .. import __version__, localtime, refdata, vocab
 from ..canonical import content_hash
 from ..coordinator import planning
 from . import outings
@@ -16,8 +16,12 @@ from ..zones import locate
 from .sync import MAX_ENTRIES
 
 
-def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
-    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits."""
+def for_user(db: Database, user: dict, locale: str = "fr", today: date | None = None) -> dict:
+    """What the phone needs to work offline: reference data, the user's outings, choices, labels, limits.
+
+    ``today``: the city's day the plan is drawn for (``localtime.city_today``, the default).
+    """
+    today = today or localtime.city_today(db)
     ref = refdata.load(db, locale)
     phone = vocab.for_phone(locale)
     return {
@@ -29,9 +33,9 @@ def for_user(db: Database, user: dict, locale: str = "fr") -> dict:
         "categories": ref["categories"],
         "consent": ref["consent"],
         "consents": ref["consents"],  # per purpose: follow_up, reporter_contact, volunteer
-        "outings": outings.for_user(db, user["id"]),
+        "outings": outings.for_user(db, user["id"], today),
         # Planned outings a coordinator cancelled: the phone drops them from its plan and says so.
-        "cancelled_outings": planning.cancelled_for_user(db, user["id"], date.today() - timedelta(days=1)),
+        "cancelled_outings": planning.cancelled_for_user(db, user["id"], today - timedelta(days=1)),
         "teammates": [t for t in outings.teammates(db) if t["id"] != user["id"]],
         "choices": phone["choices"],
         "labels": phone["labels"],
@@ -68,10 +72,11 @@ class Versions:
 
     def get(self, db: Database, user: dict, locale: str = "fr") -> str:
         (generation,) = db.execute("select n from bootstrap_generation").fetchone()
-        key = (user["id"], user["display_name"], user["role"], locale, generation, date.today())
+        today = localtime.city_today(db)
+        key = (user["id"], user["display_name"], user["role"], locale, generation, today)
         found = self._known.get(key)
         if found is None:
-            found = version(for_user(db, user, locale))
+            found = version(for_user(db, user, locale, today))
             with self._lock:
                 if len(self._known) >= self.LIMIT:
                     self._known.clear()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from .. import vocab
+from .. import localtime, vocab
 from ..i18n import gettext as _
 from ..validation import Check, is_int, iso_utc
 
@@ -180,7 +180,7 @@ def may_update(db: Database, ctx, entry_id: str, first_author: int | None) -> bo
 
 def for_user(db: Database, user_id: int, today: date | None = None) -> list[dict]:
     """Outings the phone should offer: planned (from yesterday on) or started, that name this user."""
-    today = today or date.today()
+    today = today or localtime.city_today(db)
     rows = db.query(
         """
         select o.id, o.version, o.zone, o.format, o.status, o.planned_date, o.planned_start, o.planned_end,

@@ -83,7 +83,7 @@ def check(
     duplicate_of: str | None = None,
     scheduled_for: str | None = None,
     message: str | None = None,
-    today: date | None = None,
+    today: date,
 ) -> dict:
     """Check one change of state and return the fields it sets; raise TransitionError otherwise.
 
@@ -120,7 +120,7 @@ def check(
             when = date.fromisoformat(value)
         except ValueError:
             raise TransitionError({"scheduled_for": _("this date does not exist")})
-        if when < (today or date.today()):
+        if when < today:
             raise TransitionError({"scheduled_for": _("this date is in the past")})
         fields["scheduled_for"] = value
     elif target == NEEDS_INFO:

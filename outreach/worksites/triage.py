@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from .. import audit, refdata
+from .. import audit, localtime, refdata
 from ..mail import events as mail_events
 from . import states as rs
 from ..i18n import gettext as _
@@ -167,7 +167,7 @@ def change_status(db: Database, report_id: str, target: str, user_id: int | None
         duplicate_of = duplicate_of.strip().lower()
     try:
         fields = rs.check(current, target, reason=reason, duplicate_of=duplicate_of, scheduled_for=scheduled_for,
-                          message=message)
+                          message=message, today=localtime.city_today(db))
     except TransitionError as exc:
         raise ReportError(exc.errors)
     if target == rs.DUPLICATE:
