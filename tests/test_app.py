@@ -157,3 +157,16 @@ def test_demo_seed_makes_usable_accounts_and_data_once(store):
     assert planned == 4
     states = {r["status"] for r in db.query("select status from reports")}
     assert {"submitted", "accepted", "scheduled", "needs_info"} <= states
+
+
+def test_the_server_settles_the_garbage_collector_once_per_process(client):
+    import gc
+
+    from outreach.app import settle_garbage_collector
+
+    # Started (the client ran the lifespan): what existed then is frozen, young objects wait longer.
+    assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == 5000
+    frozen = gc.get_freeze_count()
+    kept = [{"n": i} for i in range(1000)]  # new objects a second freeze would take too
+    settle_garbage_collector()
+    assert gc.get_freeze_count() == frozen and len(kept) == 1000
