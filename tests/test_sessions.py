@@ -52,3 +52,17 @@ def test_only_the_latest_reset_link_opens(admin_client, make_user, client):
     r = client.post(first, data={"csrf_token": csrf(client), "password": "brand-new-pass-9", "password_confirm": "brand-new-pass-9"})
     assert r.status_code == 400
     assert client.get(second).status_code == 200
+
+
+def test_another_sites_malformed_cookie_does_not_sign_anyone_out(app, make_user):
+    """A sibling site on the same domain may set cookies that http.cookies refuses as a whole."""
+    user = make_user("field")
+    _, cookie = signed_in(app, user)
+    anonymous = TestClient(app, base_url="http://testserver")
+    for header in (f'tracker="unclosed; {SESSION_COOKIE}={cookie}', f'{SESSION_COOKIE}={cookie}; a,b=c; x=[1]',
+                   f'weird\\name=1; {SESSION_COOKIE}={cookie}'):
+        r = anonymous.get("/api/v1/session", headers={"Cookie": header})
+        assert r.status_code == 200 and r.json()["user"]["id"] == user["id"], header
+    # A session cookie that is not ours (tampered) is still nobody.
+    r = anonymous.get("/api/v1/session", headers={"Cookie": f"{SESSION_COOKIE}={cookie[:-2]}xx"})
+    assert r.status_code == 401
