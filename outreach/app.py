@@ -181,7 +181,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Before anything reads a body: counts every byte received, on every route.
         Middleware(BodyLimitMiddleware, settings=settings),
         Middleware(faults.StorageGuard),  # disk full, database locked, read-only: 503, never 500
-        Middleware(GZipMiddleware, minimum_size=500),
+        # Level 6, zlib's own default: a sync answer of 100 results (19 KB) compresses to the same
+        # 6.5 KB as at Starlette's level 9, in 220 µs of the event loop instead of 273.
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
         Middleware(OriginCheckMiddleware),
         Middleware(SessionMiddleware, settings=settings, store=store, signer=signer),
     ]

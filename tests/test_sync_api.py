@@ -316,3 +316,15 @@ def test_sixteen_devices_over_http_leave_one_row_per_id(live_server):
     db = live_server.store.db()
     assert db.execute("select count(*), count(distinct entry_id) from entry_versions").fetchone() == (80, 80)
     assert db["encounters"].count == 80
+
+
+def test_a_sync_answer_travels_compressed_to_a_phone_that_accepts_it(field_client):
+    entries = [encounter() for _ in range(20)]
+    r = field_client.post(SYNC, json={"device_id": "phone-test-01", "entries": entries},
+                          headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) < len(r.content) / 2  # 20 receipts: hashes and ids, still halved
+    assert [x["status"] for x in r.json()["results"]] == ["created"] * 20
+    plain = field_client.post(SYNC, json={"device_id": "phone-test-01", "entries": entries},
+                              headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json()["results"][0]["status"] == "unchanged"
