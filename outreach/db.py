@@ -16,10 +16,9 @@ from . import localtime
 T = TypeVar("T")
 
 
-WRITER_CACHE_KIB = 8 * 1024  # the writer's page cache (SQLite's default is 2 MB): hot index pages stay in memory;
+WRITER_CACHE_KIB = 16 * 1024  # the writer's page cache (SQLite's default is 2 MB): hot index pages stay in memory;
 # 8 and 200 MB measured the same as 32 MB on a 40 MB database (the OS cache serves a miss cheaply),
-# and the server's memory budget is tight (150 MB): 16 MB, with several phones' batches written
-# together (their statement journal in memory), took the ingest bench's peak to 143-156 MB
+# and the server's memory budget is tight (150 MB)
 
 
 def connect(path: Path | str, *, busy_timeout: float = 30, autocheckpoint: bool = True,
@@ -115,8 +114,7 @@ class Store:
                         pass
                 raise
 
-    def write_grouped(self, fn: Callable[[sqlite_utils.Database], T], *,
-                      together: Callable[[sqlite_utils.Database, list], list | None] | None = None, item=None) -> T:
+    def write_grouped(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         """``fn(db)`` in a write transaction it may share with other threads' waiting calls (group commit).
 
         Under load, requests queue for the one writer; whoever takes the lock runs every call
@@ -124,14 +122,8 @@ class Store:
         one lock hand-over for several requests, and the pages they share written once. A call
         that raises has its savepoint rolled back alone and gets its exception; a failed COMMIT
         is every call's exception (nothing of theirs is stored).
-
-        ``together(db, items)``: what ``fn`` does, for the ``item`` of several waiting calls that
-        name the same function at once, in one savepoint: one result per item, or None when
-        they cannot go together (nothing written). Then, or if it raises, each call runs ``fn``
-        alone as above. Each statement the writer runs waits for the interpreter's lock while
-        other threads check their batches, so fewer, larger statements hold the lock less.
         """
-        job = _Job(fn, together, item)
+        job = _Job(fn)
         with self._queue_lock:
             self._queue.append(job)
         with self._write_lock:
@@ -146,7 +138,7 @@ class Store:
     def _run_group(self, jobs: list["_Job"]) -> None:
         try:
             with self.write() as db:
-                for job in self._run_together(db, jobs):
+                for job in jobs:
                     try:
                         with savepoint(db.conn, "job"):
                             job.result = job.fn(db)
@@ -163,30 +155,6 @@ class Store:
         finally:
             for job in jobs:
                 job.done = True
-
-    @staticmethod
-    def _run_together(db: sqlite_utils.Database, jobs: list["_Job"]) -> list["_Job"]:
-        """Run the calls that can go together (``write_grouped``'s ``together``); the calls left to run alone."""
-        groups: dict[Callable, list[_Job]] = {}
-        for job in jobs:
-            if job.together is not None:
-                groups.setdefault(job.together, []).append(job)
-        done: set[int] = set()
-        for together, group in groups.items():
-            if len(group) < 2:
-                continue
-            try:
-                with savepoint(db.conn, "together"):
-                    results = together(db, [job.item for job in group])
-            except Exception:
-                if not db.conn.in_transaction:
-                    raise
-                continue  # undone: each runs alone, and gets its own answer or error
-            if results is not None:
-                for job, result in zip(group, results, strict=True):
-                    job.result = result
-                    done.add(id(job))
-        return [job for job in jobs if id(job) not in done]
 
     def close(self) -> None:
         if self._checkpointer is not None:
@@ -223,12 +191,10 @@ def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
 class _Job:
     """One call waiting for the writer (``Store.write_grouped``)."""
 
-    __slots__ = ("fn", "together", "item", "result", "error", "done")
+    __slots__ = ("fn", "result", "error", "done")
 
-    def __init__(self, fn: Callable, together: Callable | None = None, item=None):
+    def __init__(self, fn: Callable):
         self.fn = fn
-        self.together = together
-        self.item = item
         self.result = None
         self.error: BaseException | None = None
         self.done = False
@@ -334,11 +300,10 @@ def backup(source: Path | str, target: Path | str) -> None:
 # waits for the GIL once per row; one statement per chunk of rows waits once per chunk. With
 # 8 connections busy, each of the writer's statements waited 0.1-0.3 ms for the GIL while it
 # held the write lock, half the lock's time: the fewer statements, the better. Powers of two up
-# to 512, and 100, the phone's batch (static/js/outbox-send.js BATCH_SIZE), with 200, 300 and
-# 400: a full batch, or the full batches of several phones written together (group commit,
-# ``Store.write_grouped``'s ``together``), in one statement per table, any other count in a
-# handful, and few enough shapes that the statement cache keeps every one prepared.
-CHUNKS = (512, 400, 300, 256, 200, 128, 100, 64, 32, 16, 8, 4, 2, 1)
+# to 128, and 100, the phone's batch (static/js/outbox-send.js BATCH_SIZE): a full batch in one
+# statement per table, any other in a handful, and few enough shapes that the statement cache
+# keeps every one prepared.
+CHUNKS = (128, 100, 64, 32, 16, 8, 4, 2, 1)
 MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement
 _SHAPES: dict[tuple[str, int, int, str, bool], str] = {}
 
@@ -348,7 +313,7 @@ def insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: list[tupl
     """Run ``head values (?, …), (?, …) … tail`` over every row (each ``width`` values); the rows changed.
 
     ``head`` is ``insert [or ignore] into t (a, b, …)``; ``tail`` an optional ``on conflict …`` clause.
-    ``pad``: up to 512 rows in one statement, the shape filled with rows of nulls that a
+    ``pad``: up to 128 rows in one statement, the shape filled with rows of nulls that a
     ``where column1 is not null`` leaves out (the first value of a row must never be null): for
     small upserts of any count (the summaries), one statement instead of up to seven.
     """

@@ -27,10 +27,9 @@ def queued_behind_a_held_lock(store, calls) -> dict:
     """Start one thread per call while a write is held, so that they all wait and share one group."""
     answers: dict = {}
 
-    def run(i, call):
-        fn, options = call if isinstance(call, tuple) else (call, {})
+    def run(i, fn):
         try:
-            answers[i] = store.write_grouped(fn, **options)
+            answers[i] = store.write_grouped(fn)
         except Exception as error:
             answers[i] = error
 
@@ -80,48 +79,6 @@ def test_an_error_that_ends_the_transaction_fails_the_whole_group(store):
     assert stored(store) == set()
     assert store.write_grouped(insert(3)) == 3  # the writer is usable again
     assert stored(store) == {3}
-
-
-class Together:
-    """A ``together`` function for ``insert``'s calls: every item in one statement, calls recorded."""
-
-    def __init__(self, answer="rows", fail_after_writing=False):
-        self.calls: list[list[int]] = []
-        self.answer, self.fail_after_writing = answer, fail_after_writing
-
-    def __call__(self, db, items):
-        self.calls.append(list(items))
-        if self.answer is None:
-            return None
-        db.execute(f"insert into t (n) values {', '.join(['(?)'] * len(items))}", items)
-        if self.fail_after_writing:
-            raise sqlite3.IntegrityError("someone stored one meanwhile")
-        return [f"together {n}" for n in items]
-
-
-def test_calls_that_can_go_together_are_written_at_once(store):
-    together = Together()
-    calls = [(insert(n), {"together": together, "item": n}) for n in range(5)] + [insert(10)]
-    answers = queued_behind_a_held_lock(store, calls)
-    assert answers == {**{n: f"together {n}" for n in range(5)}, 5: 10}  # the call without `together` alone
-    assert len(together.calls) == 1 and sorted(together.calls[0]) == list(range(5))
-    assert stored(store) == {0, 1, 2, 3, 4, 10}
-
-
-@pytest.mark.parametrize("together", [Together(answer=None), Together(fail_after_writing=True)],
-                         ids=["cannot go together", "fails after writing"])
-def test_calls_that_cannot_go_together_each_run_alone_from_a_clean_slate(store, together):
-    calls = [(insert(n), {"together": together, "item": n}) for n in range(4)]
-    answers = queued_behind_a_held_lock(store, calls)
-    assert answers == {n: n for n in range(4)}  # each call's own function answered
-    assert len(together.calls) == 1
-    assert stored(store) == {0, 1, 2, 3}  # the rows written together were undone first (no duplicate key)
-
-
-def test_one_call_alone_never_goes_through_together(store):
-    together = Together()
-    assert store.write_grouped(insert(7), together=together, item=7) == 7
-    assert together.calls == [] and stored(store) == {7}
 
 
 def test_reads_through_db_see_a_write_once_committed(store):
@@ -192,13 +149,10 @@ def test_rows_go_in_few_statements_and_padded_ones_store_only_the_real_rows(tmp_
     assert insert_rows(db.conn, head, 2, [(f"k{i}", 2) for i in range(37)], tail, pad=True) == 37
     assert len(statements) == 1 and "column1 is not null" in statements[0]
     statements.clear()
-    insert_rows(db.conn, head, 2, [(f"x{i}", 1) for i in range(700)], tail, pad=True)
-    assert len(statements) == 2  # 512 + 188 filled up to 200 (a group commit's batches, written together)
-    statements.clear()
-    insert_rows(db.conn, head, 2, [(f"y{i}", 1) for i in range(300)], tail)
-    assert len(statements) == 1  # three phones' batches of 100
+    insert_rows(db.conn, head, 2, [(f"x{i}", 1) for i in range(300)], tail, pad=True)
+    assert len(statements) == 3  # 128 + 128 + 44 filled up to 64
     db.conn.set_trace_callback(None)
-    assert db.execute("select count(*), sum(n) from c").fetchone() == (1100, 100 + 37 * 2 + 700 + 300)
+    assert db.execute("select count(*), sum(n) from c").fetchone() == (400, 100 + 37 * 2 + 300)
     assert db.execute("select count(*) from c where k is null").fetchone() == (0,)
     assert dict(db.execute("select k, n from c where k in ('k0', 'k36', 'k37', 'x299')").fetchall()) == {
         "k0": 3, "k36": 3, "k37": 1, "x299": 1}

@@ -284,18 +284,14 @@ def store_many(db: Database, ctx, batch: list[tuple[dict, dict, bool]]) -> None:
         return
     conn = db.conn
     _fill_zones(db, [clean for entry, clean in fresh if entry.get("prebuilt") is None])
-    store_built(db, [entry.get("prebuilt") or _built(ctx, entry, clean) for entry, clean in fresh])
+    built = [entry.get("prebuilt") or _built(ctx, entry, clean) for entry, clean in fresh]
+    insert_rows(conn, HEAD, len(COLUMNS), [b[0] for b in built])
     contacts = [
         _contact_row(ctx, entry["id"], clean)
         for entry, clean in fresh if clean["follow_up"] is not None
     ]
     if contacts:
         conn.executemany(INSERT_CONTACT, contacts)
-
-
-def store_built(db: Database, built: list[tuple]) -> None:
-    """Insert new encounters from their built rows (``_built``) with one statement, and count them."""
-    insert_rows(db.conn, HEAD, len(COLUMNS), [b[0] for b in built])
     # The aggregates, from the very values just inserted.
     stats.add_encounter_rows(db, [b[1] for b in built])
     stats.add_age_rows(db, [_aged(b[0]) for b in built])

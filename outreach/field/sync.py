@@ -359,7 +359,13 @@ def write_batch(db: Database, batch: Batch) -> dict:
     ctx.db = db
     results = batch.results
     received = ctx.received_at
-    _note_device(db, batch)
+    if ctx.device_id and ctx.user is not None and not batch.device_fresh:
+        db.execute(
+            "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
+            "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
+            "app_version = coalesce(excluded.app_version, devices.app_version)",
+            [ctx.device_id, ctx.user["id"], received, received, ctx.app_version],
+        )
     histories = _histories(db, [e.id for e in batch.ready])
     new: list[_Entry] = []
     for entry in batch.ready:
@@ -381,51 +387,6 @@ def write_batch(db: Database, batch: Batch) -> dict:
             for entry in new:
                 results[entry.index] = _write_one(db, ctx, entry)
     return {"server_time": received, "results": results}
-
-
-def write_batches(db: Database, batches: list[Batch]) -> list[dict] | None:
-    """``write_batch`` for several requests' batches at once (``Store.write_grouped``'s ``together``).
-
-    Only the usual case goes together: new encounters, each built before the lock, with no
-    contact and no stored version, and no id in two of the batches. Anything else answers None
-    before writing anything, and each batch then takes ``write_batch``, which compares every
-    entry with its history. Raises ``_Undo`` when the unique key refuses a version (someone
-    stored it meanwhile): the caller's savepoint undoes everything and each batch goes alone.
-    """
-    ready = [entry for batch in batches for entry in batch.ready]
-    if any(entry.kind != "encounter" or entry.prebuilt is None or entry.update
-           or entry.clean.get("follow_up") is not None for entry in ready):
-        return None
-    ids = [entry.id for entry in ready]
-    if len(set(ids)) != len(ids) or _histories(db, ids):
-        return None
-    for batch in batches:
-        batch.ctx.db = db
-        _note_device(db, batch)
-    if insert_rows(db.conn, VERSION_HEAD, 9, [_version_row(b.ctx, e) for b in batches for e in b.ready]) != len(ready):
-        raise _Undo()
-    encounters.store_built(db, [entry.prebuilt for entry in ready])
-    answers = []
-    for batch in batches:
-        received = batch.ctx.received_at
-        results = list(batch.results)
-        for entry in batch.ready:
-            results[entry.index] = _stored_result(entry, received)
-        answers.append({"server_time": received, "results": results})
-    return answers
-
-
-def _note_device(db: Database, batch: Batch) -> None:
-    """Record the device the batch came from (its user, app version, last seen), unless its record says so already."""
-    ctx = batch.ctx
-    if ctx.device_id and ctx.user is not None and not batch.device_fresh:
-        received = ctx.received_at
-        db.execute(
-            "insert into devices (id, user_id, first_seen, last_seen, app_version) values (?, ?, ?, ?, ?) "
-            "on conflict(id) do update set user_id = excluded.user_id, last_seen = excluded.last_seen, "
-            "app_version = coalesce(excluded.app_version, devices.app_version)",
-            [ctx.device_id, ctx.user["id"], received, received, ctx.app_version],
-        )
 
 
 def process(db: Database, user: dict | None, entries: list, **options) -> dict:

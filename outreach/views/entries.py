@@ -45,7 +45,7 @@ async def store_entries(request: Request, user: dict | None, entries: list, *, d
             answer = sync.settled_answer(batch)
         else:
             # Stored in a transaction shared with the batches that are waiting meanwhile (group commit).
-            answer = store.write_grouped(lambda db: sync.write_batch(db, batch), together=sync.write_batches, item=batch)
+            answer = store.write_grouped(lambda db: sync.write_batch(db, batch))
         if then is not None:
             answer.update(then(store.db()))
         return answer
