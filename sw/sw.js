@@ -53,10 +53,11 @@ self.addEventListener("install", (event) => {
 });
 
 // The app-shell pages, fetched again into `cache`; `language`: the one to ask for (else the browser's).
-async function keepPages(cache, language) {
+// `exact`: keep only pages written in it (a code the server does not speak changes nothing).
+async function keepPages(cache, language, exact = false) {
   for (const page of PAGES) {
     const response = await fetchKept(page, { credentials: "omit", cache: "reload", headers: language ? { "Accept-Language": language } : {} });
-    if (response.ok) await cache.put(page, response);
+    if (response.ok && (!exact || response.headers.get("Content-Language") === language)) await cache.put(page, response);
   }
 }
 
@@ -85,9 +86,10 @@ self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
   // A page says which language the person reads (they may have chosen another than the browser's):
   // the pages kept for offline use are fetched again in it when they are in another one.
-  if (event.data && event.data.type === "language" && /^[a-z]{2,3}$/.test(event.data.language)) {
+  const language = event.data && event.data.type === "language" && event.data.language;
+  if (typeof language === "string" && /^[a-z]{2,3}$/.test(language)) { // (test() would take ["fr"] for "fr")
     event.waitUntil(caches.open(CACHE).then(async (cache) => {
-      if (await shellLanguage(cache) !== event.data.language) await keepPages(cache, event.data.language);
+      if (await shellLanguage(cache) !== language) await keepPages(cache, language, true);
     }).catch(() => null)); // no network now: the next page shown online asks again
   }
   // A status page this worker did not serve (the phone's first visit).
@@ -196,8 +198,8 @@ async function remember(path, response) {
       && kind.startsWith("text/html") && !cacheControl.includes("no-store")) {
     await caches.delete(LAST_TRACK);
     await (await caches.open(LAST_TRACK)).put(path, response.clone());
-  } else if (response.status === 404 || response.status === 410) {
-    await caches.open(LAST_TRACK).then((cache) => cache.delete(path));
+  } else if ((response.status === 404 || response.status === 410) && await caches.has(LAST_TRACK)) {
+    await (await caches.open(LAST_TRACK)).delete(path); // (open alone would make an empty cache)
   }
   return response;
 }

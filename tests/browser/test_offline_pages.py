@@ -278,6 +278,65 @@ def test_the_kept_pages_follow_the_language_the_worker_chose_not_the_phones(phon
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
 
 
+# Every kept copy, by cache: {cache name: {path: Content-Language}}.
+KEPT = """async () => {
+  const out = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    out[name] = {};
+    for (const request of await cache.keys()) {
+      out[name][new URL(request.url).pathname + new URL(request.url).search] =
+        (await cache.match(request)).headers.get('Content-Language');
+    }
+  }
+  return out;
+}"""
+
+HOSTILE_MESSAGES = [
+    {"type": "language", "language": "<script>alert(1)</script>"}, {"type": "language", "language": "../fr"},
+    {"type": "language", "language": "fr\nX-Evil: 1"}, {"type": "language", "language": "FR"},
+    {"type": "language", "language": "fr-FR"}, {"type": "language", "language": "f" * 10_000},
+    {"type": "language", "language": 42}, {"type": "language", "language": ["fr"]},
+    {"type": "language", "language": {"toString": "fr"}}, {"type": "language"}, {"type": "language", "language": None},
+    {"type": "language", "language": "xx"},  # well formed, but no language the server speaks
+    {"type": "keep-track", "path": "/admin/users"}, {"type": "keep-track", "path": "/track/a/../../admin/users"},
+    {"type": "keep-track", "path": "https://evil.example/track/x"}, {"type": "keep-track", "path": ["/track/x"]},
+    {"type": "keep-track", "path": "/track/not-a-token"},
+    {"type": "skip-waiting-now"}, {"type": None}, "language", 12, None, [],
+]
+
+
+def test_hostile_messages_to_the_service_worker_change_nothing_it_keeps(phone, live_server):
+    """Any script of the site's origin can post to the service worker: a language that is not a
+    plain code, a path that is not a tracking page, any other value, and nothing kept changes."""
+    page = phone(locale="en-GB")
+    page.goto(live_server.url + "/report")
+    wait_for_service_worker(page)
+    outbox.wait_for(page, "(async () => (await (%s)(arg)) === 'en')()" % KEPT_LANGUAGE, "/offline",
+                    what="the kept /offline")
+    before = page.evaluate(KEPT)
+    assert any("/app" in kept for kept in before.values())
+    answer = page.evaluate("""async (messages) => {
+        const worker = (await navigator.serviceWorker.ready).active;
+        for (const message of messages) worker.postMessage(message);
+        // Messages arrive in order: once the worker answers this one, it has seen every other.
+        const channel = new MessageChannel();
+        const version = new Promise((resolve) => { channel.port1.onmessage = (e) => resolve(e.data); });
+        worker.postMessage({ type: "version" }, [channel.port2]);
+        return await version;
+    }""", HOSTILE_MESSAGES)
+    assert answer  # the worker's version: it is alive and answering
+    page.wait_for_timeout(1000)  # anything a message started (a fetch, a write) has had time to land
+    after = page.evaluate(KEPT)
+    changed = {(name, path, before.get(name, {}).get(path), after.get(name, {}).get(path))
+               for name in set(before) | set(after) for path in set(before.get(name, {})) | set(after.get(name, {}))
+               if before.get(name, {}).get(path, "-") != after.get(name, {}).get(path, "-")}
+    assert after == before, changed
+    page.context.set_offline(True)
+    page.goto(live_server.url + "/worksites")
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_offline_pages_are_accessible_and_fit_the_screen(phone, live_server, size, assert_no_serious_axe_violations):
     page = phone(size)
