@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         refdata.seed(db)
         # The summaries count in the city's days: rebuilt here if the zone setting changed.
         localtime.configure(db, settings.timezone)
+    store.zone_changed()
     signer = Signer(settings.secret_key)
     accesslog.install()  # uvicorn's access log must not keep tracking, invitation or reset tokens
     hashes = assets.file_hashes()

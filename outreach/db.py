@@ -156,6 +156,13 @@ class Store:
             for job in jobs:
                 job.done = True
 
+    def zone_changed(self) -> None:
+        """The city's zone was just set (``localtime.configure``): the connections opened before it
+        (the migrations', on the thread that starts the server) count days in it too."""
+        with self._all_lock:
+            for db in self._all:
+                localtime.install(db)
+
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()

@@ -37,6 +37,15 @@ def city_today(store) -> date:
     return day
 
 
+def test_every_connection_counts_days_in_the_city_zone_from_the_start(store):
+    """The connection opened for the migrations, before the zone setting is stored, is the one
+    the thread that started the server (and these tests) reads through: it must not keep the
+    zone it found then (here: Europe/Paris, the default, on a new database)."""
+    assert localtime.connection_zone(store.db()).key == far_zone() == localtime.stored_zone(store.db())
+    with store.write() as db:
+        assert localtime.connection_zone(db).key == far_zone()
+
+
 def plan(store, worker_id: int, day: date) -> str:
     oid = str(uuid.uuid4())
     with store.write() as db:
@@ -69,8 +78,8 @@ def test_the_phone_plan_keeps_outings_from_the_city_yesterday_on(store, make_use
 
 def test_the_version_in_sync_answers_is_the_one_of_the_city_day(store, make_user, city_today):
     worker = make_user("field")
-    plan(store, worker["id"], city_today - timedelta(days=2))
-    plan(store, worker["id"], city_today)
+    for days in (2, 1, 0):  # the machine's plan, a day ahead or behind, leaves out or takes one more
+        plan(store, worker["id"], city_today - timedelta(days=days))
     db = store.db()
     assert bootstrap.Versions().get(db, worker, "fr") == bootstrap.version(bootstrap.for_user(db, worker, "fr"))
     # Drawn for the machine's day instead, the plan (and so its version) differs.
