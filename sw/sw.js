@@ -84,6 +84,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
   if (event.data && event.data.type === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
+  if (event.data && event.data.type === "claim") event.waitUntil(self.clients.claim());
   // A page says which language the person reads (they may have chosen another than the browser's):
   // the pages kept for offline use are fetched again in it when they are in another one.
   const language = event.data && event.data.type === "language" && event.data.language;

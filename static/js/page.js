@@ -59,8 +59,13 @@ export async function registerServiceWorker(url, banner, button, whenIdle) {
     console.warn("service worker not registered", error);
     return null; // the page still works online, and the outbox still queues
   }
-  // The pages kept offline follow this page's language.
-  navigator.serviceWorker.ready.then((r) => r.active.postMessage({ type: "language", language: document.documentElement.lang }));
+  navigator.serviceWorker.ready.then((r) => {
+    // The pages kept offline follow this page's language.
+    r.active.postMessage({ type: "language", language: document.documentElement.lang });
+    // A page whose load began before the worker was active (or a forced reload) is not one it
+    // took when activating: it asks, so that it opens offline without another load.
+    if (!navigator.serviceWorker.controller) r.active.postMessage({ type: "claim" });
+  });
   const offer = () => { if (reg.waiting && navigator.serviceWorker.controller) banner.hidden = false; };
   offer();
   reg.addEventListener("updatefound", () => {

@@ -278,6 +278,23 @@ def test_the_kept_pages_follow_the_language_the_worker_chose_not_the_phones(phon
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
 
 
+def test_a_page_loaded_past_the_service_worker_is_taken_at_once(phone, live_server, login):
+    """A page whose load began while the worker was still installing, or a forced reload (which
+    skips the worker), was not controlled until the next page: offline, it was lost. It asks the
+    worker to take it, and opens offline at once."""
+    page = phone()
+    open_app(page, live_server, login)
+    cdp = page.context.new_cdp_session(page)
+    with page.expect_navigation():
+        cdp.send("Page.reload", {"ignoreCache": True})  # what a forced reload (Ctrl+Shift+R) does
+    wait_ready(page)
+    wait_for_service_worker(page)  # taken without another load
+    page.context.set_offline(True)
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("#encounter-form")).to_be_attached()
+
+
 # Every kept copy, by cache: {cache name: {path: Content-Language}}.
 KEPT = """async () => {
   const out = {};
