@@ -319,6 +319,7 @@ HOSTILE_MESSAGES = [
     {"type": "keep-track", "path": "/admin/users"}, {"type": "keep-track", "path": "/track/a/../../admin/users"},
     {"type": "keep-track", "path": "https://evil.example/track/x"}, {"type": "keep-track", "path": ["/track/x"]},
     {"type": "keep-track", "path": "/track/not-a-token"},
+    {"type": "claim", "path": "/admin/users"}, {"type": "claim", "language": "fr"},  # claims, and nothing else
     {"type": "skip-waiting-now"}, {"type": None}, "language", 12, None, [],
 ]
 
